@@ -2,6 +2,8 @@
 // Native and worker-spawning server packages stay outside the bundle so they load from node_modules.
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  // Several checkouts or test runs can build side by side when each sets its own output folder.
+  distDir: process.env.HOLOCASE_NEXT_DIR || '.next',
   serverExternalPackages: [
     'better-sqlite3',
     'onnxruntime-node',
