@@ -1,0 +1,91 @@
+/**
+ * What the API shows of a case: the list entry (`CaseSummary`) and the detail with its structures,
+ * read from the stored `report.json`. Dates are ISO strings.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CaseRow, CaseStatus } from '../store/cases.ts';
+import { CASE_FILES, caseLayout } from '../store/caseFolders.ts';
+
+export interface CaseSummary {
+  id: string;
+  label: string;
+  status: CaseStatus;
+  stage: string | null;
+  percent: number;
+  /** What is happening now, for a person. */
+  message: string | null;
+  createdAt: string;
+  processedAt: string | null;
+  model: { id: string; name: string };
+  teamShared: boolean;
+  /** User name of the uploader (null for imported demo cases). */
+  owner: string | null;
+  /** Failure message (status `failed`), with its code and whether a re-run can help. */
+  error?: string;
+  errorCode?: string;
+  retryable?: boolean;
+}
+
+export interface StructureView {
+  label: number;
+  name: string;
+  displayName: string;
+  group: string;
+  color: string;
+  [key: string]: unknown;
+}
+
+export interface CaseDetail extends CaseSummary {
+  structures: StructureView[];
+  glbUrl: string | null;
+  glbBytes: number | null;
+  report?: Record<string, unknown>;
+}
+
+export function caseSummary(c: CaseRow): CaseSummary {
+  return {
+    id: c.id,
+    label: c.label,
+    status: c.status,
+    stage: c.stage,
+    percent: c.percent,
+    message: c.message,
+    createdAt: new Date(c.createdAt).toISOString(),
+    processedAt: c.processedAt === null ? null : new Date(c.processedAt).toISOString(),
+    model: { id: c.modelId, name: c.modelName },
+    teamShared: c.teamShared,
+    owner: c.ownerName,
+    ...(c.status === 'failed' ? { error: c.errorMessage ?? 'processing failed', errorCode: c.errorCode ?? 'INTERNAL', retryable: c.retryable } : {}),
+  };
+}
+
+/** The short version tag of a GLB's ETag, used in URLs so a re-run gets a new URL. */
+export function glbVersion(etag: string): string {
+  return etag.replace(/"/g, '').slice(0, 12);
+}
+
+/** The stored report of a complete case (undefined before the first job finished). */
+export async function readCaseReport(dataDir: string, caseId: string): Promise<Record<string, unknown> | undefined> {
+  const file = path.join(caseLayout(dataDir, caseId).caseDir, CASE_FILES.report);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+export function structuresOf(report: Record<string, unknown> | undefined): StructureView[] {
+  return Array.isArray(report?.structures) ? (report.structures as StructureView[]) : [];
+}
+
+export async function caseDetail(dataDir: string, c: CaseRow): Promise<CaseDetail> {
+  const report = c.glbEtag ? await readCaseReport(dataDir, c.id) : undefined;
+  return {
+    ...caseSummary(c),
+    structures: structuresOf(report),
+    glbUrl: c.glbEtag ? `/api/cases/${c.id}/model.glb?v=${glbVersion(c.glbEtag)}` : null,
+    glbBytes: c.glbBytes,
+    ...(report ? { report } : {}),
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Routes our HTTP server answers itself, ahead of Next, with the same handlers the `app/api` route
+ * files export: the GLB downloads (Next would drop `Content-Length`/`Content-Encoding`). The Web
+ * `Response` is written to the Node response unchanged.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { caseGlbRoute, shareGlbRoute } from './glbRoutes.ts';
+
+type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
+
+interface DirectRoute {
+  pattern: RegExp;
+  /** Names of the pattern's capture groups, in order. */
+  params: string[];
+  handler: Handler;
+}
+
+const ROUTES: DirectRoute[] = [
+  { pattern: /^\/api\/cases\/([^/]+)\/model\.glb$/, params: ['id'], handler: caseGlbRoute as unknown as Handler },
+  { pattern: /^\/api\/share\/([^/]+)\/model\.glb$/, params: ['token'], handler: shareGlbRoute as unknown as Handler },
+];
+
+function toWebRequest(req: IncomingMessage, secure: boolean): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return new Request(`${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method, headers });
+}
+
+async function writeWebResponse(res: ServerResponse, response: Response, head: boolean): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = name === 'set-cookie' ? response.headers.getSetCookie() : value;
+  });
+  res.writeHead(response.status, headers);
+  if (!response.body || head) {
+    await response.body?.cancel();
+    res.end();
+    return;
+  }
+  const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+  await new Promise<void>((resolve) => {
+    body.pipe(res);
+    res.on('close', () => {
+      body.destroy();
+      resolve();
+    });
+  });
+}
+
+/** Answers the request when it is one of ours (GET/HEAD); returns false to hand it to Next. */
+export async function handleDirectRoute(req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const pathname = (req.url ?? '/').split('?')[0]!;
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(pathname);
+    if (!match) continue;
+    const params = Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+    const response = await route.handler(toWebRequest(req, secure), { params: Promise.resolve(params) });
+    await writeWebResponse(res, response, req.method === 'HEAD');
+    return true;
+  }
+  return false;
+}
