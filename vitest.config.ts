@@ -6,8 +6,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // Browser and server tests start real processes on fixed port ranges; keep files from racing for CPU.
-    fileParallelism: true,
     maxWorkers: 2,
   },
 });
