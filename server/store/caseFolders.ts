@@ -25,12 +25,7 @@ export interface CaseLayout {
   workIngestReport: string;
 }
 
-export const CASE_FILES = {
-  ct: 'ct.nii.gz',
-  labels: 'labels.nii.gz',
-  glb: 'case.glb',
-  report: 'report.json',
-} as const;
+export { CASE_FILES } from '../pipeline/caseFiles.ts';
 
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
