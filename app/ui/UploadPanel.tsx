@@ -1,0 +1,141 @@
+'use client';
+/**
+ * Upload a CT: drop a DICOM folder, a zip or a NIfTI file (or pick them), type an optional label,
+ * choose the model, send. Shows upload progress, then the processing progress from the job stream,
+ * and opens the case when it is ready.
+ */
+import Link from 'next/link';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { api, type ModelInfo } from './api.ts';
+import { describeFiles, filesFromDrop, filesFromInput, type PickedFile } from './droppedFiles.ts';
+import { uploadCase } from './uploadCase.ts';
+import { describeProgress, useCaseEvents } from './useCaseEvents.ts';
+
+export interface UploadPanelProps {
+  /** Called when a new case was accepted (to refresh the case list). */
+  onUploaded?: (id: string) => void;
+}
+
+export function UploadPanel({ onUploaded }: UploadPanelProps) {
+  const [files, setFiles] = useState<PickedFile[]>([]);
+  const [label, setLabel] = useState('');
+  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [model, setModel] = useState('');
+  const [dragging, setDragging] = useState(false);
+  const [sent, setSent] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [caseId, setCaseId] = useState<string | null>(null);
+  const progress = useCaseEvents(caseId);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    api.models().then(({ models }) => setModels(models), () => setModels([]));
+  }, []);
+  useEffect(() => {
+    // `webkitdirectory` is not a React prop: set it on the element.
+    folderInput.current?.setAttribute('webkitdirectory', '');
+  }, []);
+
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    setFiles(await filesFromDrop(e.dataTransfer));
+    setError(null);
+  };
+
+  const send = async () => {
+    setError(null);
+    setSent(0);
+    setCaseId(null);
+    try {
+      const accepted = await uploadCase(files, { label: label.trim() || undefined, model: model || undefined, onProgress: setSent });
+      setCaseId(accepted.id);
+      setFiles([]);
+      onUploaded?.(accepted.id);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setSent(null);
+    }
+  };
+
+  const busy = sent !== null;
+  return (
+    <section className="card upload" aria-label="New case">
+      <h2>New case</h2>
+      <div
+        className={dragging ? 'dropzone dragging' : 'dropzone'}
+        data-testid="dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <p>Drop a DICOM folder, a .zip or a NIfTI file (.nii, .nii.gz) here</p>
+        <div className="row">
+          <button type="button" onClick={() => folderInput.current?.click()}>
+            Choose a folder
+          </button>
+          <button type="button" onClick={() => fileInput.current?.click()}>
+            Choose files
+          </button>
+        </div>
+        <input ref={folderInput} type="file" multiple hidden onChange={(e) => setFiles(filesFromInput(e.target.files))} data-testid="folder-input" />
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          accept=".zip,.nii,.gz,.dcm,application/dicom,application/zip"
+          onChange={(e) => setFiles(filesFromInput(e.target.files))}
+          data-testid="file-input"
+        />
+        {files.length > 0 && <p className="muted" data-testid="picked">{describeFiles(files)}</p>}
+      </div>
+      <div className="row">
+        <label className="field">
+          <span>
+            Label <span className="muted">(no patient names or IDs)</span>
+          </span>
+          <input value={label} onChange={(e) => setLabel(e.target.value)} maxLength={200} placeholder="e.g. liver resection planning 12" data-testid="label" />
+        </label>
+        {models.length > 0 && (
+          <label className="field">
+            Model
+            <select value={model} onChange={(e) => setModel(e.target.value)} data-testid="model">
+              <option value="">Default</option>
+              {models.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
+      <button type="button" className="primary" disabled={files.length === 0 || busy} onClick={send} data-testid="upload">
+        {busy ? `Uploading… ${Math.round((sent ?? 0) * 100)} %` : 'Upload and process'}
+      </button>
+      {busy && <progress max={1} value={sent ?? 0} />}
+      {error && (
+        <p className="error" role="alert" data-testid="upload-error">
+          {error}
+        </p>
+      )}
+      {caseId && (
+        <div className="job" data-testid="job-progress" data-case={caseId} data-status={progress.status} role="status">
+          <p>{describeProgress(progress)}</p>
+          {(progress.status === 'running' || progress.status === 'queued') && <progress max={100} value={progress.percent} />}
+          {progress.status === 'done' && (
+            <Link className="button primary" href={`/cases/${caseId}`} data-testid="open-case">
+              Open the case
+            </Link>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,145 @@
+'use client';
+/**
+ * The browser's side of the HTTP API (see the brief's contract): typed calls that throw an `ApiError`
+ * carrying the server's message, which is written for people and can be shown as it is.
+ */
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  isAdmin: boolean;
+  team: string | null;
+  mustChangePassword?: boolean;
+}
+
+export type CaseStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface CaseSummary {
+  id: string;
+  label: string;
+  status: CaseStatus;
+  stage: string | null;
+  percent: number;
+  message?: string | null;
+  createdAt: string;
+  processedAt: string | null;
+  model: { id: string; name: string };
+  owner?: string | null;
+  error?: string;
+  retryable?: boolean;
+}
+
+export interface StructureSummary {
+  label: number;
+  name: string;
+  displayName: string;
+  group: string;
+  color: string;
+  meshVolumeMl?: number;
+  voxelVolumeMl?: number;
+}
+
+export interface CaseDetail extends CaseSummary {
+  structures: StructureSummary[];
+  glbUrl: string | null;
+  glbBytes: number | null;
+}
+
+export interface SharedCase {
+  label: string;
+  processedAt: string | null;
+  model: { id: string; name: string; version?: string };
+  structures: StructureSummary[];
+  glbUrl: string;
+  expiresAt?: string;
+}
+
+export interface NewShare {
+  id: string;
+  url: string;
+  token: string;
+  code: string;
+  expiresAt: string;
+}
+
+export interface ShareInfo {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  active: boolean;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  version: string;
+  modality: string;
+  description: string;
+}
+
+/** An API error: HTTP status, the server's error code and its message for people. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Calls the API with JSON in and out; throws `ApiError` for any non-2xx answer. */
+export async function apiJson<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: init.method ?? 'GET',
+      headers: init.body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'the server cannot be reached; check the network connection');
+  }
+  return readApiResponse<T>(response.status, await response.text());
+}
+
+/** Turns a status and body into data or an `ApiError`. */
+export function readApiResponse<T>(status: number, text: string): T {
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: handled below */
+  }
+  if (status >= 200 && status < 300) return data as T;
+  const error = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+  throw new ApiError(status, error?.code ?? `HTTP_${status}`, error?.message ?? `the server answered ${status}`);
+}
+
+export const api = {
+  session: () => apiJson<{ user: SessionUser | null }>('/api/session'),
+  signIn: (username: string, password: string) => apiJson<{ user: SessionUser }>('/api/session', { method: 'POST', body: { username, password } }),
+  signOut: () => apiJson<{ user: null }>('/api/session', { method: 'DELETE' }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    apiJson<{ user: SessionUser }>('/api/session/password', { method: 'POST', body: { currentPassword, newPassword } }),
+  cases: () => apiJson<{ cases: CaseSummary[] }>('/api/cases'),
+  case: (id: string) => apiJson<CaseDetail>(`/api/cases/${encodeURIComponent(id)}`),
+  deleteCase: (id: string) => apiJson<unknown>(`/api/cases/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  rerun: (id: string, model: string) => apiJson<{ id: string; eventsUrl: string }>(`/api/cases/${encodeURIComponent(id)}/rerun`, { method: 'POST', body: { model } }),
+  createShare: (id: string, expiresInDays?: number) =>
+    apiJson<NewShare>(`/api/cases/${encodeURIComponent(id)}/shares`, { method: 'POST', body: expiresInDays ? { expiresInDays } : {} }),
+  shares: (id: string) => apiJson<{ shares: ShareInfo[] }>(`/api/cases/${encodeURIComponent(id)}/shares`),
+  revokeShare: (shareId: string) => apiJson<unknown>(`/api/shares/${encodeURIComponent(shareId)}`, { method: 'DELETE' }),
+  shared: (token: string) => apiJson<SharedCase>(`/api/share/${encodeURIComponent(token)}`),
+  redeemCode: (code: string) => apiJson<{ url: string }>('/api/share-code', { method: 'POST', body: { code } }),
+  models: () => apiJson<{ models: ModelInfo[] }>('/api/models'),
+};
+
+/** "3 Nov 2026, 14:05" in the reader's locale. */
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}

@@ -1,0 +1,44 @@
+'use client';
+/**
+ * The model's place in the scene: a group that is identity on the desktop and, in an XR session, is
+ * put in front of the user and can be grabbed, turned and scaled. It holds the anatomy, the cutting
+ * plane and the measurement, so all three move together.
+ */
+import { Bvh } from '@react-three/drei';
+import { useXR } from '@react-three/xr';
+import { useRef } from 'react';
+import type { Group } from 'three';
+import { CaseModel } from './CaseModel.tsx';
+import type { CaseModelData } from './caseStructures.ts';
+import { ClipPlane } from './ClipPlane.tsx';
+import { Measurement } from './Measurement.tsx';
+import { useGrab } from './xr/useGrab.ts';
+import { useXRPlacement } from './xr/useXRPlacement.ts';
+import { XRPanel } from './xr/XRPanel.tsx';
+
+export interface ModelStageProps {
+  model: CaseModelData;
+  title: string;
+}
+
+export function ModelStage({ model, title }: ModelStageProps) {
+  const stage = useRef<Group>(null);
+  const panel = useRef<Group>(null);
+  const session = useXR((s) => s.session);
+  useXRPlacement(stage, panel, model);
+  const grab = useGrab(stage, { enabled: !!session });
+  return (
+    <>
+      <group ref={stage} name="model-stage" {...(session ? (grab as object) : {})}>
+        {/* Bounding-volume hierarchies make every pointer ray (mouse, controllers, hands) cheap:
+            without them each ray tests every triangle, every frame. Strategy 0 (CENTER) builds fastest. */}
+        <Bvh firstHitOnly strategy={0}>
+          <CaseModel model={model} />
+        </Bvh>
+        <ClipPlane model={model} />
+        <Measurement model={model} />
+      </group>
+      <XRPanel ref={panel} model={model} title={title} />
+    </>
+  );
+}

@@ -1,0 +1,106 @@
+'use client';
+/**
+ * The structure panel: structures grouped by tissue, each group and each structure with a visibility
+ * switch, an opacity slider and "isolate" (show only this).
+ */
+import { useState } from 'react';
+import type { TissueGroup } from '../../models/anatomy-types.ts';
+import { GROUP_LABELS, type CaseModelData } from './caseStructures.ts';
+import { isStructureVisible, useViewer, useViewerStore, type StructureEntry } from './viewerStore.ts';
+
+export interface StructureListProps {
+  model: CaseModelData;
+}
+
+export function StructureList({ model }: StructureListProps) {
+  return (
+    <section className="structure-list" aria-label="Structures" data-testid="structure-list">
+      {model.groups.map((g) => (
+        <GroupSection key={g.group} group={g.group} structures={g.structures} />
+      ))}
+    </section>
+  );
+}
+
+function GroupSection({ group, structures }: { group: TissueGroup; structures: readonly StructureEntry[] }) {
+  const store = useViewerStore();
+  const [open, setOpen] = useState(false);
+  const visibleCount = useViewer((s) => structures.filter((x) => isStructureVisible(s, x.name, x.group)).length);
+  const isolated = useViewer((s) => s.isolated?.kind === 'group' && s.isolated.name === group);
+  const opacity = useViewer((s) => s.opacity[structures[0]?.name] ?? 1);
+  const actions = store.getState();
+  return (
+    <div className="group" data-group={group}>
+      <div className="group-head">
+        <label className="switch">
+          <input
+            type="checkbox"
+            checked={visibleCount > 0}
+            onChange={() => actions.toggleGroup(group)}
+            aria-label={`Show ${GROUP_LABELS[group]}`}
+            data-testid={`group-toggle-${group}`}
+          />
+          <span className="group-name">
+            {GROUP_LABELS[group]} <span className="muted">{visibleCount}/{structures.length}</span>
+          </span>
+        </label>
+        <button type="button" className={isolated ? 'small on' : 'small'} onClick={() => actions.isolate('group', group)} title="Show only this group">
+          Isolate
+        </button>
+        <button type="button" className="small" onClick={() => setOpen(!open)} aria-expanded={open} title="List structures">
+          {open ? '▾' : '▸'}
+        </button>
+      </div>
+      <input
+        type="range"
+        min={0.1}
+        max={1}
+        step={0.05}
+        value={opacity}
+        onChange={(e) => actions.setGroupOpacity(group, Number(e.target.value))}
+        aria-label={`${GROUP_LABELS[group]} opacity`}
+        className="opacity"
+      />
+      {open && (
+        <ul>
+          {structures.map((s) => (
+            <StructureRow key={s.name} structure={s} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function StructureRow({ structure }: { structure: StructureEntry }) {
+  const store = useViewerStore();
+  const visible = useViewer((s) => isStructureVisible(s, structure.name, structure.group));
+  const opacity = useViewer((s) => s.opacity[structure.name] ?? 1);
+  const isolated = useViewer((s) => s.isolated?.kind === 'structure' && s.isolated.name === structure.name);
+  const highlighted = useViewer((s) => s.hovered === structure.name || s.selected === structure.name);
+  const actions = store.getState();
+  return (
+    <li className={highlighted ? 'structure highlighted' : 'structure'}>
+      <label className="switch">
+        <input type="checkbox" checked={visible} onChange={() => actions.toggleStructure(structure.name)} aria-label={`Show ${structure.displayName}`} />
+        <span className="swatch" style={{ background: structure.color }} />
+        <span className="structure-name" onClick={() => actions.select(structure.name)}>
+          {structure.displayName}
+        </span>
+      </label>
+      <input
+        type="range"
+        min={0.1}
+        max={1}
+        step={0.05}
+        value={opacity}
+        onChange={(e) => actions.setOpacity(structure.name, Number(e.target.value))}
+        aria-label={`${structure.displayName} opacity`}
+        className="opacity"
+      />
+      <button type="button" className={isolated ? 'small on' : 'small'} onClick={() => actions.isolate('structure', structure.name)}>
+        Isolate
+      </button>
+    </li>
+  );
+}

@@ -1,0 +1,119 @@
+'use client';
+/**
+ * Exposes `window.__holocase` (see `testHook.ts`) from inside the canvas: where the model and the head
+ * are, which structures are drawn, render statistics, XR state, and world positions of named objects
+ * (e.g. XR panel buttons) so a test can aim an emulated controller at them.
+ */
+import { useThree } from '@react-three/fiber';
+import { useXR } from '@react-three/xr';
+import { useEffect, useRef } from 'react';
+import { Box3, Mesh, Vector3 } from 'three';
+import { recordTiming } from './testHook.ts';
+import { useViewerStore, type ViewerState } from './viewerStore.ts';
+
+export interface ViewerTestApi {
+  /** World centre of the drawn model's bounding box (metres). */
+  modelCenter(): [number, number, number] | null;
+  modelScale(): number | null;
+  /** Head (camera) position in world space; in XR the headset pose. */
+  headPosition(): [number, number, number];
+  /** Unit vector the head looks along. */
+  headDirection(): [number, number, number];
+  objectPosition(name: string): [number, number, number] | null;
+  /** World centre of a structure's bounding box (metres). */
+  structureCenter(structure: string): [number, number, number] | null;
+  /** Where a structure's centre appears on screen: normalised device coordinates (x right, y up, −1..1). */
+  screenPosition(structure: string): [number, number] | null;
+  visibleStructures(): string[];
+  renderInfo(): { triangles: number; calls: number; frames: number };
+  xrMode(): string | null;
+  state(): ViewerState;
+  /** Frames drawn so far. */
+  frames: number;
+  /** Asks for a frame (the desktop view draws on demand). */
+  requestFrame(): void;
+}
+
+export function TestHook() {
+  const scene = useThree((s) => s.scene);
+  const gl = useThree((s) => s.gl);
+  const camera = useThree((s) => s.camera);
+  const invalidate = useThree((s) => s.invalidate);
+  const xrMode = useXR((s) => s.mode);
+  const session = useXR((s) => s.session);
+  const store = useViewerStore();
+  const frames = useRef(0);
+  const last = useRef({ triangles: 0, calls: 0 });
+
+  useEffect(() => {
+    const v = new Vector3();
+    const tuple = (p: Vector3): [number, number, number] => [p.x, p.y, p.z];
+    const head = () => (session && gl.xr.isPresenting ? gl.xr.getCamera() : camera);
+    const api: ViewerTestApi = {
+      modelCenter() {
+        const stage = scene.getObjectByName('case');
+        if (!stage) return null;
+        const box = new Box3();
+        stage.traverse((o) => {
+          if (o instanceof Mesh && o.visible !== false) box.expandByObject(o);
+        });
+        return box.isEmpty() ? null : tuple(box.getCenter(v));
+      },
+      modelScale() {
+        const stage = scene.getObjectByName('model-stage');
+        return stage ? stage.scale.x : null;
+      },
+      headPosition: () => tuple(head().getWorldPosition(v)),
+      headDirection: () => tuple(head().getWorldDirection(v)),
+      objectPosition(name) {
+        const o = scene.getObjectByName(name);
+        return o ? tuple(o.getWorldPosition(v)) : null;
+      },
+      structureCenter(name) {
+        const o = scene.getObjectByName(name);
+        return o ? tuple(new Box3().setFromObject(o).getCenter(v)) : null;
+      },
+      screenPosition(name) {
+        const o = scene.getObjectByName(name);
+        if (!o) return null;
+        const p = new Box3().setFromObject(o).getCenter(v).project(head());
+        return [p.x, p.y];
+      },
+      visibleStructures() {
+        const names: string[] = [];
+        scene.getObjectByName('case')?.traverse((o) => {
+          if (o instanceof Mesh && o.userData.structure && isDrawn(o)) names.push(o.userData.structure as string);
+        });
+        return names;
+      },
+      renderInfo: () => ({ ...last.current, frames: frames.current }),
+      xrMode: () => xrMode,
+      state: () => store.getState(),
+      get frames() {
+        return frames.current;
+      },
+      requestFrame: () => invalidate(),
+    };
+    (window as Window & { __holocase?: ViewerTestApi }).__holocase = api;
+  }, [scene, gl, camera, xrMode, session, store, invalidate]);
+
+  // After each render of the scene: count it and keep its statistics.
+  useEffect(() => {
+    const previous = scene.onAfterRender;
+    scene.onAfterRender = () => {
+      last.current.triangles = gl.info.render.triangles;
+      last.current.calls = gl.info.render.calls;
+      frames.current++;
+      if (frames.current === 1) recordTiming('firstFrame');
+    };
+    return () => {
+      scene.onAfterRender = previous;
+    };
+  }, [scene, gl]);
+  return null;
+}
+
+function isDrawn(o: { visible: boolean; parent: unknown }): boolean {
+  for (let x = o as { visible: boolean; parent: unknown } | null; x; x = x.parent as typeof x) if (!x.visible) return false;
+  return true;
+}

@@ -1,0 +1,141 @@
+'use client';
+/**
+ * The floating panel in an XR session (@react-three/uikit): tissue groups on/off, the cutting plane
+ * (on/off, move), life size or table-top scale, lying or standing, put back in front, exit. Works with
+ * controller rays, hand pinch/poke and gaze-and-pinch (all arrive as pointer clicks).
+ */
+import { Container, Text } from '@react-three/uikit';
+import { useXR } from '@react-three/xr';
+import { forwardRef, type ReactNode } from 'react';
+import type { Group, Object3D } from 'three';
+import type { TissueGroup } from '../../../models/anatomy-types.ts';
+import { GROUP_LABELS, type CaseModelData } from '../caseStructures.ts';
+import { isStructureVisible, useViewer, useViewerStore } from '../viewerStore.ts';
+
+export interface XRPanelProps {
+  model: CaseModelData;
+  /** Case label shown as the panel title. */
+  title: string;
+}
+
+/** Metres per panel pixel: the 340-pixel panel is about 37 cm wide. */
+const PIXEL_SIZE = 0.0011;
+const CLIP_STEP_M = 0.02;
+
+export const XRPanel = forwardRef<Group, XRPanelProps>(function XRPanel({ model, title }, ref) {
+  const session = useXR((s) => s.session);
+  const store = useViewerStore();
+  const clip = useViewer((s) => s.clip);
+  const scale = useViewer((s) => s.xrScale);
+  const pose = useViewer((s) => s.xrPose);
+  const selected = useViewer((s) => s.selected);
+  const selectedEntry = model.structures.find((s) => s.name === selected);
+  const radius = model.sphere.radius;
+  const a = store.getState();
+
+  return (
+    <group ref={ref} name="xr-panel" visible={!!session}>
+      {session && (
+        <Container
+          pixelSize={PIXEL_SIZE}
+          width={340}
+          flexDirection="column"
+          padding={14}
+          gap={10}
+          backgroundColor="#0f1b2a"
+          borderRadius={14}
+          opacity={0.92}
+        >
+          <Text fontSize={18} color="#e6f0fa" fontWeight="bold">
+            {title}
+          </Text>
+          <Text fontSize={13} color="#9fb3c8">
+            {selectedEntry
+              ? `${selectedEntry.displayName}${selectedEntry.volumeMl != null ? ` · ${selectedEntry.volumeMl.toFixed(0)} mL` : ''}`
+              : 'Point at a structure to name it. Grab to move, two hands to scale.'}
+          </Text>
+          <Row>
+            {model.groups.map((g) => (
+              <GroupButton key={g.group} group={g.group} />
+            ))}
+          </Row>
+          <Row>
+            <PanelButton id="clip" active={clip.enabled} onClick={() => a.setClip({ enabled: !store.getState().clip.enabled })}>
+              {clip.enabled ? 'Cut: on' : 'Cut: off'}
+            </PanelButton>
+            <PanelButton id="clip-back" onClick={() => nudgeClip(-CLIP_STEP_M)}>Cut -2 cm</PanelButton>
+            <PanelButton id="clip-forward" onClick={() => nudgeClip(CLIP_STEP_M)}>Cut +2 cm</PanelButton>
+          </Row>
+          <Row>
+            <PanelButton id="scale" active={scale === 'table'} onClick={() => a.setXrScale(store.getState().xrScale === 'life' ? 'table' : 'life')}>
+              {scale === 'life' ? 'Life size' : 'Table-top'}
+            </PanelButton>
+            <PanelButton id="pose" onClick={() => a.setXrPose(store.getState().xrPose === 'supine' ? 'upright' : 'supine')}>
+              {pose === 'supine' ? 'Lying' : 'Standing'}
+            </PanelButton>
+            <PanelButton id="place" onClick={() => a.replaceInXr()}>In front</PanelButton>
+            <PanelButton id="exit" onClick={() => void session.end()}>Exit</PanelButton>
+          </Row>
+        </Container>
+      )}
+    </group>
+  );
+
+  function nudgeClip(step: number) {
+    const c = store.getState().clip;
+    const offset = Math.max(-radius, Math.min(radius, c.offset + step));
+    store.getState().setClip({ enabled: true, offset });
+  }
+});
+
+function Row({ children }: { children: ReactNode }) {
+  return (
+    <Container flexDirection="row" flexWrap="wrap" gap={8}>
+      {children}
+    </Container>
+  );
+}
+
+function GroupButton({ group }: { group: TissueGroup }) {
+  const store = useViewerStore();
+  const visible = useViewer((s) => s.structures.some((x) => x.group === group && isStructureVisible(s, x.name, x.group)));
+  return (
+    <PanelButton id={`group-${group}`} active={visible} onClick={() => store.getState().toggleGroup(group)}>
+      {GROUP_LABELS[group]}
+    </PanelButton>
+  );
+}
+
+interface PanelButtonProps {
+  /** Stable id; the button's object is named `xr-button-<id>` (tests find it by that name). */
+  id: string;
+  active?: boolean;
+  onClick: () => void;
+  children: ReactNode;
+}
+
+function PanelButton({ id, active = false, onClick, children }: PanelButtonProps) {
+  return (
+    <Container
+      ref={(o: Object3D | null) => {
+        if (o) o.name = `xr-button-${id}`;
+      }}
+      onClick={(e: { stopPropagation?: () => void }) => {
+        e.stopPropagation?.();
+        onClick();
+      }}
+      backgroundColor={active ? '#1f6feb' : '#2a3a4d'}
+      hover={{ backgroundColor: active ? '#3b82f6' : '#3a4e66' }}
+      borderRadius={10}
+      paddingX={14}
+      paddingY={10}
+      minWidth={64}
+      justifyContent="center"
+      cursor="pointer"
+    >
+      <Text fontSize={15} color="#ffffff">
+        {children}
+      </Text>
+    </Container>
+  );
+}

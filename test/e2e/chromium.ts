@@ -1,0 +1,62 @@
+/**
+ * Debian Chromium driven by playwright-core, with the flags that make WebGL2 run on SwiftShader in a
+ * machine without a GPU (see KNOWN-GOOD.md), and a helper that injects the IWER WebXR emulator.
+ */
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A small viewport keeps software rendering fast. */
+export const VIEWPORT = { width: 1000, height: 700 };
+
+/**
+ * Bundles `iwer` for the page: an emulated Meta Quest 3 installed over Chromium's own `navigator.xr`
+ * (`forceInstall`), kept on `window.__xrDevice` so the test can move its head, controllers and hands.
+ * Mono rendering (one view) halves the cost of each XR frame on SwiftShader.
+ */
+export async function iwerInitScript(): Promise<string> {
+  const entry = `
+    import { XRDevice, metaQuest3 } from 'iwer';
+    const device = new XRDevice(metaQuest3);
+    device.stereoEnabled = false;
+    device.installRuntime({ forceInstall: true });
+    window.__xrDevice = device;
+  `;
+  const result = await build({
+    stdin: { contents: entry, resolveDir: fileURLToPath(new URL('../../', import.meta.url)), loader: 'js' },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0].text;
+}
+
+/** A browser context whose pages get the emulated headset before any of their scripts run. */
+export async function newXrContext(browser: Browser, script: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  await context.addInitScript({ content: script });
+  return context;
+}
