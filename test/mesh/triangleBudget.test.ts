@@ -1,0 +1,69 @@
+/**
+ * Sharing a case's triangle budget: structures that need less than their area share keep what they
+ * need, the rest share what is left in proportion to area, and the total never exceeds the budget.
+ */
+import { describe, expect, it } from 'vitest';
+import { finishWithinBudget, shareTriangleBudget } from '../../mesh/triangleBudget.ts';
+
+describe('shareTriangleBudget', () => {
+  it('gives everyone what they want when the total fits', () => {
+    const caps = shareTriangleBudget(
+      [
+        { area: 10, wanted: 400 },
+        { area: 1, wanted: 300 },
+        { area: 1, wanted: 200 },
+      ],
+      { maxTriangles: 1000 },
+    );
+    expect(caps).toEqual([400, 300, 200]);
+  });
+
+  it('caps structures by area share and hands on what small ones leave', () => {
+    // Budget 1000; areas 6 : 3 : 1. The third needs 50 (< its share of 100): it keeps 50 and the
+    // remaining 950 is shared 6 : 3 between the other two.
+    const caps = shareTriangleBudget(
+      [
+        { area: 6, wanted: 5000 },
+        { area: 3, wanted: 5000 },
+        { area: 1, wanted: 50 },
+      ],
+      { maxTriangles: 1000 },
+    );
+    expect(caps).toEqual([Math.floor((950 * 6) / 9), Math.floor((950 * 3) / 9), 50]);
+    expect(caps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1000);
+  });
+
+  it('never exceeds the budget, whatever the mix', () => {
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 50; trial++) {
+      const requests = Array.from({ length: 1 + Math.floor(next() * 60) }, () => ({ area: next() * 1000, wanted: Math.floor(next() * 40_000) }));
+      const budget = 1000 + Math.floor(next() * 500_000);
+      const caps = shareTriangleBudget(requests, { maxTriangles: budget, minTriangles: 0 });
+      const total = caps.reduce((a, b) => a + b, 0);
+      expect(total).toBeLessThanOrEqual(Math.max(budget, 0));
+      caps.forEach((c, i) => expect(c).toBeLessThanOrEqual(requests[i].wanted));
+      // Nothing is left unused while someone is capped (up to rounding).
+      if (caps.some((c, i) => c < requests[i].wanted)) expect(total).toBeGreaterThan(budget - requests.length);
+    }
+  });
+});
+
+describe('finishWithinBudget', () => {
+  it('holds the total when some structures stop above their cap', async () => {
+    // Structures 0 and 1 cannot go below 600 triangles (like thin ribs that would pinch open).
+    const floor = [600, 600, 0, 0, 0];
+    const requests = [1, 1, 4, 4, 4].map((area) => ({ area, wanted: 5000 }));
+    const calls: number[][] = [];
+    const results = await finishWithinBudget(requests, { maxTriangles: 3000, minTriangles: 0 }, async (i, cap) => {
+      calls.push([i, cap]);
+      return { triangles: Math.max(floor[i], Math.min(cap, requests[i].wanted)) };
+    }, (r) => r.triangles);
+    const total = results.reduce((s, r) => s + r.triangles, 0);
+    expect(total).toBeLessThanOrEqual(3000);
+    expect(total).toBeGreaterThan(2990);
+    expect(results[0].triangles).toBe(600);
+    // The others were finished again under lower caps.
+    expect(calls.length).toBeGreaterThan(5);
+  });
+});
