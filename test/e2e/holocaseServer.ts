@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { nextDistDir } from '../../server/http/nextBuild.ts';
 
 const run = promisify(execFile);
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,7 +24,7 @@ export interface HolocaseServerOptions {
   startTimeoutMs?: number;
 }
 
-export const SERVER_DEFAULTS = { nextDir: process.env.HOLOCASE_NEXT_DIR || '.next-viewer', startTimeoutMs: 240_000 };
+export const SERVER_DEFAULTS = { nextDir: nextDistDir(), startTimeoutMs: 240_000 };
 
 export interface HolocaseServer {
   /** `http://localhost:PORT` (localhost: a secure context, which WebXR needs). */
