@@ -4,7 +4,7 @@
  * Isomorphic: no Node built-ins here.
  */
 import type { Vec3 } from './grid.ts';
-import type { TriangleMesh } from './triangleMesh.ts';
+import { faceCross, type TriangleMesh } from './triangleMesh.ts';
 
 /** Signed volume enclosed by the mesh (divergence theorem); positive when triangles face outwards. */
 export function enclosedVolume(mesh: TriangleMesh): number {
@@ -26,18 +26,14 @@ export function enclosedVolume(mesh: TriangleMesh): number {
 /** Total triangle area. */
 export function surfaceArea(mesh: TriangleMesh): number {
   const { positions: p, indices: t } = mesh;
+  const cross = new Float64Array(3);
   let sum = 0;
   for (let n = 0; n < t.length; n += 3) {
     const a = t[n] * 3;
     const b = t[n + 1] * 3;
     const c = t[n + 2] * 3;
-    const ux = p[b] - p[a];
-    const uy = p[b + 1] - p[a + 1];
-    const uz = p[b + 2] - p[a + 2];
-    const vx = p[c] - p[a];
-    const vy = p[c + 1] - p[a + 1];
-    const vz = p[c + 2] - p[a + 2];
-    sum += Math.hypot(uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx);
+    faceCross(p, a, b, c, cross);
+    sum += Math.hypot(cross[0], cross[1], cross[2]);
   }
   return sum / 2;
 }

@@ -3,25 +3,19 @@
  * (the cross product's length is twice the area, so summing raw cross products weights by area).
  * Isomorphic: no Node built-ins here.
  */
-import type { TriangleMesh } from './triangleMesh.ts';
+import { faceCross, type TriangleMesh } from './triangleMesh.ts';
 
 /** Unit normal per vertex (x, y, z); a vertex without area gets (0, 0, 1). */
 export function vertexNormals(mesh: TriangleMesh): Float32Array {
   const { positions: p, indices: t } = mesh;
   const sum = new Float64Array(p.length);
+  const n = new Float64Array(3);
   for (let f = 0; f < t.length; f += 3) {
     const a = t[f] * 3;
     const b = t[f + 1] * 3;
     const c = t[f + 2] * 3;
-    const ux = p[b] - p[a];
-    const uy = p[b + 1] - p[a + 1];
-    const uz = p[b + 2] - p[a + 2];
-    const vx = p[c] - p[a];
-    const vy = p[c + 1] - p[a + 1];
-    const vz = p[c + 2] - p[a + 2];
-    const nx = uy * vz - uz * vy;
-    const ny = uz * vx - ux * vz;
-    const nz = ux * vy - uy * vx;
+    faceCross(p, a, b, c, n);
+    const [nx, ny, nz] = n;
     sum[a] += nx;
     sum[a + 1] += ny;
     sum[a + 2] += nz;

@@ -4,7 +4,7 @@
  * millimetres, which is what is written.
  * Isomorphic: no Node built-ins here.
  */
-import type { TriangleMesh } from './triangleMesh.ts';
+import { faceCross, type TriangleMesh } from './triangleMesh.ts';
 import { withDefaults } from './withDefaults.ts';
 
 export interface StlOptions {
@@ -33,28 +33,18 @@ export function writeStl(meshes: TriangleMesh | readonly TriangleMesh[], options
   view.setUint32(80, count, true);
 
   // 2. Triangles.
+  const n = new Float64Array(3);
   let o = 84;
   for (const { positions: p, indices: t } of list) {
     for (let f = 0; f < t.length; f += 3) {
       const a = t[f] * 3;
       const b = t[f + 1] * 3;
       const c = t[f + 2] * 3;
-      const ux = p[b] - p[a];
-      const uy = p[b + 1] - p[a + 1];
-      const uz = p[b + 2] - p[a + 2];
-      const vx = p[c] - p[a];
-      const vy = p[c + 1] - p[a + 1];
-      const vz = p[c + 2] - p[a + 2];
-      let nx = uy * vz - uz * vy;
-      let ny = uz * vx - ux * vz;
-      let nz = ux * vy - uy * vx;
-      const len = Math.hypot(nx, ny, nz) || 1;
-      nx /= len;
-      ny /= len;
-      nz /= len;
-      view.setFloat32(o, nx, true);
-      view.setFloat32(o + 4, ny, true);
-      view.setFloat32(o + 8, nz, true);
+      faceCross(p, a, b, c, n);
+      const len = Math.hypot(n[0], n[1], n[2]) || 1;
+      view.setFloat32(o, n[0] / len, true);
+      view.setFloat32(o + 4, n[1] / len, true);
+      view.setFloat32(o + 8, n[2] / len, true);
       o += 12;
       for (const v of [a, b, c]) {
         view.setFloat32(o, p[v], true);

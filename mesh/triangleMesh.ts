@@ -13,6 +13,22 @@ export interface TriangleMesh {
 }
 
 /**
+ * Writes the cross product (b − a) × (c − a) of the triangle whose first coordinates sit at offsets
+ * `a`, `b`, `c` of `p` into `out`: the face normal scaled by twice the triangle's area.
+ */
+export function faceCross(p: ArrayLike<number>, a: number, b: number, c: number, out: Float64Array): void {
+  const ux = p[b] - p[a];
+  const uy = p[b + 1] - p[a + 1];
+  const uz = p[b + 2] - p[a + 2];
+  const vx = p[c] - p[a];
+  const vy = p[c + 1] - p[a + 1];
+  const vz = p[c + 2] - p[a + 2];
+  out[0] = uy * vz - uz * vy;
+  out[1] = uz * vx - ux * vz;
+  out[2] = ux * vy - uy * vx;
+}
+
+/**
  * Drops vertices no triangle uses and renumbers the rest in order of first use.
  * Returns the same mesh object when every vertex is used.
  */

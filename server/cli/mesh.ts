@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { readLabelTable } from '../mesh/labelTable.ts';
 import { labelMapFromVolume } from '../mesh/labelMapFromVolume.ts';
-import { writeFileAtomically, writeMergedStl, writeStlFiles } from '../mesh/meshFiles.ts';
+import { writeMergedStl, writeStlFiles } from '../mesh/meshFiles.ts';
+import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { meshLabelMap, type MeshLabelMapResult } from '../mesh/meshLabelMap.ts';
 import { structureSpecs } from '../mesh/structureSpecs.ts';
 import type { Progress } from '../pipeline/context.ts';

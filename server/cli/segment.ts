@@ -3,7 +3,6 @@
  * NIfTI) with a model bundle and writes the label map plus a sidecar label table (`labels.json` beside
  * `labels.nii.gz`: `{"1": "skin", …}`, the same format as TotalSegmentator's class files).
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { describeStructure } from '../../models/anatomy.ts';
 import { orientationCodes, spacingOf, voxelVolumeMm3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
@@ -12,6 +11,7 @@ import { PROVIDER_REQUESTS } from '../segment/providers.ts';
 import { listModelBundles, loadModelBundle, segment } from '../segment/segment.ts';
 import { ingest } from '../volume/ingest.ts';
 import { writeNifti } from '../volume/nifti.ts';
+import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './main.ts';
 
@@ -33,17 +33,6 @@ options:
 /** `labels.nii.gz` → `labels.json`. */
 export function sidecarPath(out: string): string {
   return `${out.replace(/\.nii(\.gz)?$/i, '')}.json`;
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -99,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   await writeNifti(result.labels, values.out, `holocase ${model.id} ${model.manifest.version}`);
   const table = Object.fromEntries(labelEntries(model.manifest).map((e) => [String(e.label), e.name]));
   const sidecar = sidecarPath(values.out);
-  await writeAtomic(sidecar, `${JSON.stringify(table, null, 2)}\n`);
+  await writeFileAtomically(sidecar, `${JSON.stringify(table, null, 2)}\n`);
 
   const voxelMl = voxelVolumeMm3(volume.affine) / 1000;
   const counts = new Map<number, number>();

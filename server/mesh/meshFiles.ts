@@ -2,22 +2,11 @@
  * Mesh outputs on disk, never half-written: each file is written under a temporary name beside its
  * target and renamed into place.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { StructureMesh } from '../../mesh/structure.ts';
 import { writeStl } from '../../mesh/stl.ts';
-
-/** Writes bytes to `file` atomically (temporary file, then rename). */
-export async function writeFileAtomically(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}
+import { writeFileAtomically } from '../writeFileAtomically.ts';
 
 /** A structure name as a safe file name (`vertebrae_L2` stays as it is). */
 export function stlFileName(name: string): string {

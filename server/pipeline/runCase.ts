@@ -3,7 +3,7 @@
  * `case.glb`, `report.json`). Called by `holocase run`, by the job handler and by the demo.
  * Every file is written atomically; a failure leaves only complete files behind.
  */
-import { mkdir, writeFile, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describeStructure } from '../../models/anatomy.ts';
 import { orientationCodes, spacingOf, type Vec3 } from '../../mesh/grid.ts';
@@ -14,6 +14,7 @@ import { segment } from '../segment/segment.ts';
 import type { ProviderRequest } from '../segment/providers.ts';
 import { ingest } from '../volume/ingest.ts';
 import { writeNifti } from '../volume/nifti.ts';
+import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { CASE_FILES } from './caseFiles.ts';
 import type { StageContext } from './context.ts';
 
@@ -62,17 +63,6 @@ export interface CaseReport {
   warnings: string[];
 }
 
-async function writeAtomically(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}
-
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 /**
@@ -114,7 +104,7 @@ export async function runCase(input: string | string[], outDir: string, options:
     return { ...entry, label };
   });
   const meshed = await meshLabelMap(result.labels, specs, { ...options.mesh, ...context });
-  await writeAtomically(path.join(outDir, CASE_FILES.glb), meshed.glb);
+  await writeFileAtomically(path.join(outDir, CASE_FILES.glb), meshed.glb);
   const meshMs = Date.now() - meshStarted;
 
   // 5. Report.
@@ -151,7 +141,7 @@ export async function runCase(input: string | string[], outDir: string, options:
     timings: { ingestMs, segmentMs, meshMs, totalMs: Date.now() - started },
     warnings: [...ingestReport.warnings],
   };
-  await writeAtomically(path.join(outDir, CASE_FILES.report), JSON.stringify(report, null, 2));
+  await writeFileAtomically(path.join(outDir, CASE_FILES.report), JSON.stringify(report, null, 2));
   context.onProgress?.({ stage: 'store', fraction: 1 });
   return report;
 }

@@ -9,11 +9,12 @@
  * [between rows (j), between columns (i)], Rows = dims[1], Columns = dims[0].
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { applyAffine, axisVector, invertAffine, type Mat4, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
+import { writeFileAtomically } from '../writeFileAtomically.ts';
 import type { Volume } from './volume.ts';
 
 /** The part of dcmjs used here (it ships no type declarations). */
@@ -399,14 +400,7 @@ export async function writeDicomSeries(volume: Volume, dir: string, options: Dic
     dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(dataset);
     const bytes = new Uint8Array(dict.write());
     const file = path.join(dir, names[n]);
-    const tmp = path.join(dir, `.${names[n]}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-      await writeFile(tmp, bytes);
-      await rename(tmp, file);
-    } catch (error) {
-      await rm(tmp, { force: true });
-      throw error;
-    }
+    await writeFileAtomically(file, bytes);
     written[n] = file;
   };
 

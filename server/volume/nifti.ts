@@ -6,10 +6,11 @@
  * qform, then plain pixdim scaling (the old ANALYZE rule). Values are kept in the file's own type unless
  * `scl_slope/scl_inter` apply, so a volume written by `writeNifti` reads back identical.
  */
-import { readFile, writeFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { gunzip, gzip, constants as zlibConstants } from 'node:zlib';
 import { promisify } from 'node:util';
 import { HolocaseError } from '../errors.ts';
+import { writeFileAtomically } from '../writeFileAtomically.ts';
 import type { Mat4, Vec3, VoxelArray } from '../../mesh/grid.ts';
 import type { Volume } from './volume.ts';
 
@@ -456,12 +457,5 @@ export function encodeNifti(volume: Volume, description = 'holocase'): Uint8Arra
 export async function writeNifti(volume: Volume, path: string, description?: string): Promise<void> {
   const raw = encodeNifti(volume, description);
   const bytes = path.endsWith('.gz') ? await gzipAsync(raw, { level: 6 }) : raw;
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(path, bytes);
 }
