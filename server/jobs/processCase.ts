@@ -11,11 +11,13 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HolocaseError } from '../errors.ts';
+import { HolocaseError, isHolocaseError } from '../errors.ts';
+import { inUploadTerms } from '../http/receiveUpload.ts';
 import type { StageContext } from '../pipeline/context.ts';
+import { runCase, type CaseReport } from '../pipeline/runCase.ts';
 import { CASE_FILES, caseLayout, exists, publishCaseFolder } from '../store/caseFolders.ts';
 import { prepareGlbVariants } from '../store/glbVariants.ts';
-import { ingest } from '../volume/ingest.ts';
+import { ingest, type IngestReport } from '../volume/ingest.ts';
 import { writeNifti } from '../volume/nifti.ts';
 import { stagePercent, type CaseJob, type CaseJobResult, type JobProgress } from './caseJob.ts';
 
@@ -27,25 +29,6 @@ export interface ProcessCaseOptions {
   log?: StageContext['log'];
   signal?: AbortSignal;
 }
-
-/** The part of the pipeline contract this handler uses. */
-interface RunCaseModule {
-  runCase(input: string | string[], outDir: string, options: { modelId: string; label?: string } & StageContext): Promise<CaseReportLike>;
-}
-interface IngestReportLike {
-  format: string;
-  series?: unknown;
-  warnings?: string[];
-}
-interface CaseReportLike {
-  model: { id: string; name: string; version: string };
-  input: Record<string, unknown>;
-  timings: Record<string, number>;
-  warnings?: string[];
-}
-
-/** `HOLOCASE_PIPELINE_MODULE` may name another module exporting `runCase` with the same contract. */
-const RUN_CASE_MODULE = process.env.HOLOCASE_PIPELINE_MODULE ?? '../pipeline/runCase.ts';
 
 /** The upload as ingest takes it: the single zip/NIfTI file, or the folder of DICOM files. */
 async function uploadInput(incomingDir: string): Promise<string> {
@@ -68,7 +51,7 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
 
   // Step 1: the raw upload becomes a de-identified CT; the upload is deleted whatever happens.
   let ctPath = layout.workCt;
-  let originalInput: IngestReportLike | undefined;
+  let originalInput: (Pick<IngestReport, 'format' | 'series'> & { warnings?: string[] }) | undefined;
   if (await exists(layout.incomingDir)) {
     const unzipDir = path.join(layout.workDir, 'unzip');
     try {
@@ -81,6 +64,10 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
         onProgress: (p) => report('upload', p.fraction, p.message),
         log: options.log,
         signal: options.signal,
+      }).catch(async (error: unknown) => {
+        if (!isHolocaseError(error)) throw error;
+        const parts = (await readdir(layout.incomingDir)).filter((f) => !f.startsWith('.')).length;
+        throw new HolocaseError(error.code, inUploadTerms(error.message, parts), { cause: error });
       });
       await writeNifti(volume, layout.workCt);
       await writeFile(layout.workIngestReport, JSON.stringify(ingestReport));
@@ -94,8 +81,9 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
   } else if (await exists(path.join(layout.caseDir, CASE_FILES.ct))) {
     // A re-run of a stored case: its CT is already de-identified; keep what the first ingest found.
     ctPath = path.join(layout.caseDir, CASE_FILES.ct);
-    const previous = JSON.parse(await readFile(path.join(layout.caseDir, CASE_FILES.report), 'utf8').catch(() => 'null')) as CaseReportLike | null;
-    originalInput = previous?.input as IngestReportLike | undefined;
+    const previous = JSON.parse(await readFile(path.join(layout.caseDir, CASE_FILES.report), 'utf8').catch(() => 'null')) as CaseReport | null;
+    // Its warnings came partly from the previous model, so only the input's description carries over.
+    originalInput = previous ? { format: previous.input.format, series: previous.input.series as IngestReport['series'] } : undefined;
   } else {
     throw new HolocaseError('NOT_FOUND', 'the CT of this case is gone (the upload could not be read); upload it again');
   }
@@ -103,7 +91,6 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
   // Step 2: the pipeline, into a folder nobody reads until it is complete.
   const outDir = path.join(layout.workDir, `out-${job.jobId}`);
   await rm(outDir, { recursive: true, force: true });
-  const { runCase } = (await import(RUN_CASE_MODULE)) as RunCaseModule;
   const caseReport = await runCase(ctPath, outDir, {
     modelId: job.modelId,
     onProgress: (p) => report(p.stage, p.fraction, p.message),

@@ -18,6 +18,7 @@ import { createShare } from '../../server/auth/shareLinks.ts';
 import { addUser, setPassword } from '../../server/auth/users.ts';
 import { createSession } from '../../server/auth/sessions.ts';
 import { ensureNextBuild } from '../../server/http/nextBuild.ts';
+import { runCase } from '../../server/pipeline/runCase.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CT = path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz');
@@ -97,8 +98,6 @@ export async function bench(): Promise<Record<string, unknown>> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'holocase-bench-server-'));
   const dataDir = path.join(work, 'data');
   const caseFolder = path.join(work, 'case');
-  const pipelineModule = process.env.HOLOCASE_PIPELINE_MODULE ?? '../../server/pipeline/runCase.ts';
-  const { runCase } = (await import(pipelineModule)) as { runCase: (input: string, out: string, o: { modelId: string }) => Promise<unknown> };
   await runCase(CT, caseFolder, { modelId: process.env.HOLOCASE_DEFAULT_MODEL ?? 'hu-anatomy' });
   const variantsDir = path.join(work, 'variants');
   await mkdir(variantsDir);

@@ -22,6 +22,7 @@ import { importCaseFolder } from '../../server/store/importCaseFolder.ts';
 import { createShare } from '../../server/auth/shareLinks.ts';
 import { ensureNextBuild } from '../../server/http/nextBuild.ts';
 import { launchChromium, VIEWPORT } from '../e2e/chromium.ts';
+import { runCase } from '../../server/pipeline/runCase.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CT = path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz');
@@ -129,8 +130,6 @@ export async function bench(): Promise<Record<string, unknown>> {
   const caseFolder = path.join(work, 'case');
   const plainFolder = path.join(work, 'case-uncompressed');
   const modelId = process.env.HOLOCASE_DEFAULT_MODEL ?? 'hu-anatomy';
-  const pipelineModule = process.env.HOLOCASE_PIPELINE_MODULE ?? '../../server/pipeline/runCase.ts';
-  const { runCase } = (await import(pipelineModule)) as { runCase: (input: string, out: string, o: { modelId: string }) => Promise<unknown> };
   await runCase(CT, caseFolder, { modelId });
   await uncompressedCopy(caseFolder, plainFolder);
   const db = openDatabase(dataDir);
