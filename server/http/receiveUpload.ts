@@ -59,6 +59,14 @@ function partName(index: number): string {
   return `part-${String(index).padStart(6, '0')}`;
 }
 
+/**
+ * A message about stored upload parts in the uploader's terms: "part-000001.nii.gz" is "the uploaded
+ * file" when there was one, else "uploaded file 1" (the order the browser sent them in).
+ */
+export function inUploadTerms(message: string, partCount: number): string {
+  return message.replace(/\bpart-0*(\d+)(?:\.[A-Za-z0-9]+)*/g, (_, n: string) => (partCount === 1 ? 'the uploaded file' : `uploaded file ${n}`));
+}
+
 async function receiveMultipart(request: Request, body: Readable, o: Required<ReceiveUploadOptions>, state: { bytes: number }) {
   const fields: Record<string, string> = {};
   const writes: Promise<void>[] = [];

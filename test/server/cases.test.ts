@@ -16,6 +16,7 @@ import {
   identifiedDicomZip,
   IDENTIFIERS,
   listFiles,
+  ROOT,
   saveLog,
   startServe,
   tempDataDir,
@@ -360,6 +361,27 @@ describe('upload limits and bad input', () => {
     }
     expect((await listFiles(dataDir)).filter((f) => f.includes(marker))).toEqual([]);
     // The upload was removed even though it failed.
+    expect(await incomingLeft()).toEqual([]);
+    expect((await alice.json(`/api/cases/${r.body.id}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
+  it('fails a damaged NIfTI with a message about the uploaded file, not its stored name, and keeps nothing', async () => {
+    // A real header whose voxel data stops after one slice.
+    const whole = gunzipSync(await readFile(path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz')));
+    const damaged = whole.subarray(0, 352 + 122 * 101 * 2);
+    const form = new FormData();
+    form.append('files', new Blob([damaged]), 'abdomen.nii');
+    const r = await alice.json('/api/cases', { method: 'POST', body: form });
+    expect(r.status).toBe(202);
+    const events = await followEvents(alice, r.body.eventsUrl);
+    const failed = events.at(-1)!;
+    expect(failed.event).toBe('failed');
+    expect(failed.data.error.retryable).toBe(false);
+    expect(failed.data.error.message).toMatch(/^the uploaded file /);
+    expect(failed.data.error.message).not.toMatch(/part-|\/|\n\s+at /);
+    const detail = await alice.json(`/api/cases/${r.body.id}`);
+    expect(detail.body.status).toBe('failed');
+    expect(detail.body.error).toBe(failed.data.error.message);
     expect(await incomingLeft()).toEqual([]);
     expect((await alice.json(`/api/cases/${r.body.id}`, { method: 'DELETE' })).status).toBe(204);
   });
