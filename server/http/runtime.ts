@@ -7,6 +7,7 @@
  * `globalThis` under `Symbol.for('holocase.runtime')`; route handlers call `getRuntime()`, which finds
  * it — or, under plain `next start` / `next dev`, creates one from the environment.
  */
+import path from 'node:path';
 import type { ServerConfig } from '../config.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -15,11 +16,11 @@ import { createCaseEvents, type CaseEvents } from '../jobs/caseEvents.ts';
 import { createEmbeddedQueue } from '../jobs/embeddedQueue.ts';
 import type { JobQueue } from '../jobs/jobQueue.ts';
 import { createJobRecords } from '../jobs/jobRecords.ts';
-import { findModel, listModels, type ModelInfo } from '../jobs/modelCatalog.ts';
+import { createModelCatalog, type ModelCatalog } from '../jobs/modelCatalog.ts';
 import { createRedisQueue } from '../jobs/redisQueue.ts';
 import { createFailureLimiter, type FailureLimiter } from './failureLimiter.ts';
 
-export interface Runtime {
+export interface Runtime extends ModelCatalog {
   config: ServerConfig;
   log: Logger;
   db: Database;
@@ -31,8 +32,6 @@ export interface Runtime {
   loginLimiter: FailureLimiter;
   /** Whether pages are served over HTTPS (cookies get `Secure`). */
   secure: boolean;
-  listModels(): Promise<ModelInfo[]>;
-  findModel(id: string): Promise<ModelInfo>;
   close(): Promise<void>;
 }
 
@@ -79,8 +78,8 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     secure: options.secure ?? config.https,
     shareCodeLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 200 }),
     loginLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 500 }),
-    listModels,
-    findModel,
+    // The job processes find bundles in the same folder (`HOLOCASE_MODELS`, else the project's models/).
+    ...createModelCatalog({ modelsDir: config.modelsDir ?? path.join(options.projectRoot, 'models'), log }),
     async close() {
       await queue.close();
       db.close();

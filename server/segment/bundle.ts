@@ -4,7 +4,7 @@
  * output label count, fixed patch dims), so a wrong manifest is refused before a scan is touched.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HolocaseError, isHolocaseError } from '../errors.ts';
 import { expectedOutputChannels, parseManifest, type ModelManifest, type OnnxManifest } from './manifest.ts';
@@ -30,7 +30,9 @@ const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** The folder bundles are read from. */
 export function modelsDirectory(options: BundleOptions = {}): string {
-  return resolve(options.modelsDir ?? process.env.HOLOCASE_MODELS ?? fileURLToPath(new URL('../../models/', import.meta.url)));
+  // A path join rather than `new URL('../../models/', import.meta.url)`, which bundlers try to resolve
+  // as an asset when the web server's route handlers import this module.
+  return resolve(options.modelsDir ?? process.env.HOLOCASE_MODELS ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models'));
 }
 
 async function readManifest(dir: string, id: string): Promise<ModelManifest> {
