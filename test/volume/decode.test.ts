@@ -9,13 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isHolocaseError, type HolocaseError } from '../../server/errors.ts';
 import { readStoredValues } from '../../server/volume/dicom/readImage.ts';
 import { closeSharedDecodePool, createDecodePool } from '../../server/volume/dicom/decodePool.ts';
 import { requireTransferSyntax } from '../../server/volume/dicom/transferSyntax.ts';
 import { readDicomImage } from '../../server/volume/dicom/readImage.ts';
 import { encapsulatedFrameBytes } from '../../server/volume/dicom/frames.ts';
 import { CODECS, ENCODINGS, FIXTURES, cutFirstFragment, relabelTransferSyntax } from './fixtures.ts';
+import { holocaseErrorOf } from '../holocaseErrorOf.ts';
 
 interface Case {
   file: string;
@@ -29,16 +29,6 @@ const catalogue = JSON.parse(readFileSync(join(ENCODINGS, 'cases.json'), 'utf8')
 async function stored(file: string) {
   const bytes = await readFile(join(FIXTURES, file));
   return readStoredValues(bytes, { name: file });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<HolocaseError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isHolocaseError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HolocaseError, got a result');
 }
 
 afterAll(closeSharedDecodePool);
@@ -92,7 +82,7 @@ describe('cases.json bad list: typed errors, quickly', () => {
 
   it.each(catalogue.bad.map((b) => [b.file, b] as const))('%s', async (file) => {
     const heapBefore = process.memoryUsage().arrayBuffers;
-    const error = await errorOf(stored(file));
+    const error = await holocaseErrorOf(stored(file));
     expect(expectedCode[file]).toContain(error.code);
     expect(error.message.length).toBeGreaterThan(20);
     // No allocation of what a damaged header declares (100 MB – 4 GB).
@@ -100,11 +90,11 @@ describe('cases.json bad list: typed errors, quickly', () => {
   });
 
   it('says what is wrong in words', async () => {
-    expect((await errorOf(stored('dicom-codecs/MR_truncated.dcm'))).message).toMatch(/pixel data is shorter than declared/);
-    expect((await errorOf(stored('dicom-codecs/badVR.dcm'))).message).toMatch(/Number of Frames '1A' is not a number/);
-    expect((await errorOf(stored('dicom-encodings/bad/MR_cut_header_600.dcm'))).message).toMatch(/ends inside the DICOM header/);
-    expect((await errorOf(stored('dicom-encodings/bad/MR_pixlen_len4GB.dcm'))).message).toMatch(/4\.0 GB/);
-    expect((await errorOf(stored('dicom-encodings/bad/random_4k.bin'))).message).toMatch(/is not a DICOM file/);
+    expect((await holocaseErrorOf(stored('dicom-codecs/MR_truncated.dcm'))).message).toMatch(/pixel data is shorter than declared/);
+    expect((await holocaseErrorOf(stored('dicom-codecs/badVR.dcm'))).message).toMatch(/Number of Frames '1A' is not a number/);
+    expect((await holocaseErrorOf(stored('dicom-encodings/bad/MR_cut_header_600.dcm'))).message).toMatch(/ends inside the DICOM header/);
+    expect((await holocaseErrorOf(stored('dicom-encodings/bad/MR_pixlen_len4GB.dcm'))).message).toMatch(/4\.0 GB/);
+    expect((await holocaseErrorOf(stored('dicom-encodings/bad/random_4k.bin'))).message).toMatch(/is not a DICOM file/);
   });
 
   it('recognises a bare dataset without preamble or meta group (old exports), implicit and explicit VR', async () => {
@@ -122,8 +112,8 @@ describe('cases.json bad list: typed errors, quickly', () => {
   it('refuses non-DICOM files and text as not DICOM', async () => {
     const jpegBytes = new Uint8Array(4096);
     jpegBytes.set([0xff, 0xd8, 0xff, 0xe0]);
-    expect((await errorOf(readStoredValues(jpegBytes, { name: 'photo.jpg' }))).code).toBe('NOT_DICOM');
-    expect((await errorOf(readStoredValues(new TextEncoder().encode('hello '.repeat(100)), { name: 'notes.txt' }))).code).toBe('NOT_DICOM');
+    expect((await holocaseErrorOf(readStoredValues(jpegBytes, { name: 'photo.jpg' }))).code).toBe('NOT_DICOM');
+    expect((await holocaseErrorOf(readStoredValues(new TextEncoder().encode('hello '.repeat(100)), { name: 'notes.txt' }))).code).toBe('NOT_DICOM');
   });
 });
 
@@ -140,28 +130,28 @@ describe('well-formed files with broken codestreams are refused, not decoded int
     ['RLE', 'dicom-codecs/MR_small_RLE.dcm'],
   ])('%s truncated inside the frame', async (_, file) => {
     const bytes = await cut(file, 1200);
-    const error = await errorOf(readStoredValues(bytes, { name: 'cut.dcm' }));
+    const error = await holocaseErrorOf(readStoredValues(bytes, { name: 'cut.dcm' }));
     expect(error.code).toBe('DICOM_DECODE_FAILED');
     expect(error.message).toMatch(/cut\.dcm/);
   });
 
   it('a JPEG 2000 Part 1 stream labelled HTJ2K is refused (OpenJPH would return an empty image)', async () => {
     const bytes = relabelTransferSyntax(await readFile(join(CODECS, 'MR_small_jp2klossless.dcm')), '1.2.840.10008.1.2.4.201');
-    const error = await errorOf(readStoredValues(bytes, { name: 'mislabelled.dcm' }));
+    const error = await holocaseErrorOf(readStoredValues(bytes, { name: 'mislabelled.dcm' }));
     expect(error.code).toBe('DICOM_DECODE_FAILED');
     expect(error.message).toMatch(/not High-Throughput/);
   });
 
   it('a lossy JPEG labelled lossless is refused (jpeg-lossless-decoder-js would return garbage)', async () => {
     const bytes = relabelTransferSyntax(await readFile(join(ENCODINGS, 'MR_small_jpeg51_dcmtk.dcm')), '1.2.840.10008.1.2.4.70');
-    const error = await errorOf(readStoredValues(bytes, { name: 'mislabelled.dcm' }));
+    const error = await holocaseErrorOf(readStoredValues(bytes, { name: 'mislabelled.dcm' }));
     expect(error.code).toBe('DICOM_DECODE_FAILED');
     expect(error.message).toMatch(/not a lossless JPEG/);
   });
 
   it('an unknown transfer syntax is refused by name', async () => {
     const bytes = relabelTransferSyntax(await readFile(join(CODECS, 'MR_small.dcm')), '1.2.840.10008.1.2.4.100');
-    const error = await errorOf(readStoredValues(bytes, { name: 'mpeg.dcm' }));
+    const error = await holocaseErrorOf(readStoredValues(bytes, { name: 'mpeg.dcm' }));
     expect(error.code).toBe('DICOM_UNSUPPORTED');
     expect(error.message).toMatch(/MPEG2/);
   });
@@ -202,7 +192,7 @@ describe('decode pool', () => {
       const bytes = cutFirstFragment(await readFile(join(CODECS, 'MR_small_jp2klossless.dcm')), 1000);
       const image = await readDicomImage(await readFile(join(CODECS, 'MR_small_jp2klossless.dcm')));
       const encoded = encapsulatedFrameBytes((await import('../../server/volume/dicom/parse.ts')).parseDicom(bytes).dataSet, image.header, image.transferSyntax, 0, 'x');
-      const error = await errorOf(pool.decode({ encoded, transferSyntax: image.transferSyntax, layout: image.header.layout, name: 'slice 7 of 9' }));
+      const error = await holocaseErrorOf(pool.decode({ encoded, transferSyntax: image.transferSyntax, layout: image.header.layout, name: 'slice 7 of 9' }));
       expect(error.code).toBe('DICOM_DECODE_FAILED');
       expect(error.message).toMatch(/slice 7 of 9/);
     } finally {

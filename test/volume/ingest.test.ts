@@ -9,22 +9,12 @@ import { join } from 'node:path';
 import { gunzipSync, zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAffine, invertAffine, orientationCodes, type Vec3 } from '../../mesh/grid.ts';
-import { isHolocaseError, type HolocaseError } from '../../server/errors.ts';
 import { closeSharedDecodePool } from '../../server/volume/dicom/decodePool.ts';
 import { ingest, type IngestResult } from '../../server/volume/ingest.ts';
 import { writeNifti } from '../../server/volume/nifti.ts';
 import { reorient } from '../../server/volume/reorient.ts';
 import { CT_DICOM, TOTALSEG, removeTempDirs, tempDir } from './fixtures.ts';
-
-async function errorOf(promise: Promise<unknown>): Promise<HolocaseError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isHolocaseError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HolocaseError, got a result');
-}
+import { holocaseErrorOf } from '../holocaseErrorOf.ts';
 
 let folder: IngestResult;
 
@@ -78,7 +68,7 @@ describe('NIfTI input', () => {
     const dir = await tempDir();
     const path = join(dir, 'cut.nii');
     await writeFile(path, raw.subarray(0, Math.floor(raw.length / 2)));
-    const error = await errorOf(ingest(path));
+    const error = await holocaseErrorOf(ingest(path));
     expect(error.code).toBe('NIFTI_TRUNCATED');
     expect(error.message).toMatch(/incomplete/);
   });
@@ -87,7 +77,7 @@ describe('NIfTI input', () => {
 describe('folders and lists', () => {
   it('refuses an empty folder', async () => {
     const dir = await tempDir();
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_EMPTY');
     expect(error.message).toMatch(/^no DICOM or NIfTI files found in .+ \(it is empty\)$/);
   });
@@ -98,7 +88,7 @@ describe('folders and lists', () => {
     jpeg.set([0xff, 0xd8, 0xff, 0xe1, 0x00, 0x10, 0x45, 0x78, 0x69, 0x66]);
     for (const name of ['IMG_0001.JPG', 'IMG_0002.JPG', 'IMG_0003.jpeg']) await writeFile(join(dir, name), jpeg);
     await writeFile(join(dir, 'notes.txt'), 'scan request\n');
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_EMPTY');
     expect(error.message).toMatch(/no DICOM or NIfTI files found in .+ \(found 3 JPEG images and 1 text file\)/);
   });
@@ -123,7 +113,7 @@ describe('folders and lists', () => {
   });
 
   it('says when a path does not exist', async () => {
-    const error = await errorOf(ingest('/nonexistent/holocase/ct'));
+    const error = await holocaseErrorOf(ingest('/nonexistent/holocase/ct'));
     expect(error.code).toBe('NOT_FOUND');
   });
 });
@@ -165,7 +155,7 @@ describe('zip archives', () => {
     const zip = zipSync({ ...(await seriesEntries('a/')), [entryName]: new TextEncoder().encode('escaped') });
     const path = join(root, 'evil.zip');
     await writeFile(path, zip);
-    const error = await errorOf(ingest(path, { workDir: work }));
+    const error = await holocaseErrorOf(ingest(path, { workDir: work }));
     expect(error.code).toBe('ZIP_UNSAFE_PATH');
     expect(error.message).toMatch(message);
     expect(await listAll(work)).toEqual([]);
@@ -179,7 +169,7 @@ describe('zip archives', () => {
     const zip = zipSync({ 'link': [new TextEncoder().encode('/etc/passwd'), { os: 3, attrs: (0o120777 << 16) >>> 0 }] });
     const path = join(root, 'link.zip');
     await writeFile(path, zip);
-    const error = await errorOf(ingest(path, { workDir: root }));
+    const error = await holocaseErrorOf(ingest(path, { workDir: root }));
     expect(error.code).toBe('ZIP_UNSAFE_PATH');
     expect(error.message).toMatch(/symbolic link/);
   });
@@ -200,9 +190,9 @@ describe('zip archives', () => {
     const path = join(root, 'big.zip');
     await writeFile(path, zip);
     // Refused by default (each entry's ratio alone is absurd)…
-    expect((await errorOf(ingest(path, { workDir: work }))).code).toBe('ZIP_TOO_LARGE');
+    expect((await holocaseErrorOf(ingest(path, { workDir: work }))).code).toBe('ZIP_TOO_LARGE');
     // …and by the total size with the ratio check out of the way.
-    const error = await errorOf(ingest(path, { workDir: work, zip: { maxRatio: Number.POSITIVE_INFINITY } }));
+    const error = await holocaseErrorOf(ingest(path, { workDir: work, zip: { maxRatio: Number.POSITIVE_INFINITY } }));
     expect(error.code).toBe('ZIP_TOO_LARGE');
     expect(error.message).toMatch(/more than 2\.0 GB/);
     expect(await listAll(work)).toEqual([]);
@@ -214,7 +204,7 @@ describe('zip archives', () => {
     expect(zip.length).toBeLessThan(100_000);
     const path = join(root, 'bomb.zip');
     await writeFile(path, zip);
-    const error = await errorOf(ingest(path, { workDir: root }));
+    const error = await holocaseErrorOf(ingest(path, { workDir: root }));
     expect(error.code).toBe('ZIP_TOO_LARGE');
     expect(error.message).toMatch(/zip bomb/);
   });
@@ -230,7 +220,7 @@ describe('zip archives', () => {
     }
     const path = join(root, 'liar.zip');
     await writeFile(path, zip);
-    const error = await errorOf(ingest(path, { workDir: work }));
+    const error = await holocaseErrorOf(ingest(path, { workDir: work }));
     expect(['ZIP_TOO_LARGE', 'ZIP_MALFORMED']).toContain(error.code);
     expect(await listAll(work)).toEqual([]);
   });
@@ -239,14 +229,14 @@ describe('zip archives', () => {
     const root = await tempDir();
     const path = join(root, 'fake.zip');
     await writeFile(path, 'not a zip at all');
-    const error = await errorOf(ingest(path));
+    const error = await holocaseErrorOf(ingest(path));
     expect(error.code).toBe('ZIP_MALFORMED');
   });
 });
 
 describe('a lone DICOM file', () => {
   it('needs a volume for a case', async () => {
-    const error = await errorOf(ingest(join(TOTALSEG, 'example_ct_dicom', (await readdir(CT_DICOM))[0])));
+    const error = await holocaseErrorOf(ingest(join(TOTALSEG, 'example_ct_dicom', (await readdir(CT_DICOM))[0])));
     expect(error.code).toBe('SERIES_SINGLE_SLICE');
   });
 });

@@ -7,23 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAffine, invertAffine, multiplyMat4, orientationCodes, spacingOf, type Mat4, type Vec3 } from '../../mesh/grid.ts';
-import { isHolocaseError, type HolocaseError } from '../../server/errors.ts';
 import { closeSharedDecodePool } from '../../server/volume/dicom/decodePool.ts';
 import { DEFAULT_IDENTITY, writeDicomSeries, type DicomSeriesOptions } from '../../server/volume/dicomWriter.ts';
 import { ingest } from '../../server/volume/ingest.ts';
 import { makePhantom, type PhantomOptions } from '../../server/volume/phantom.ts';
 import type { Volume } from '../../server/volume/volume.ts';
 import { removeTempDirs, tempDir } from './fixtures.ts';
-
-async function errorOf(promise: Promise<unknown>): Promise<HolocaseError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isHolocaseError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HolocaseError, got a result');
-}
+import { holocaseErrorOf } from '../holocaseErrorOf.ts';
 
 const SMALL: PhantomOptions = { spacingMm: [4, 4, 5], fieldOfViewMm: [220, 180, 90], noiseHu: 15, seed: 7 };
 
@@ -128,7 +118,7 @@ describe('phantom series that cannot be one volume', () => {
   it('a gantry-tilted series is refused, naming the angle', async () => {
     const dir = await tempDir();
     await writeDicomSeries(phantom(), dir, { gantryTiltDeg: 15 });
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_TILTED');
     expect(error.message).toMatch(/15\.0° gantry tilt/);
     expect(leaks(error.message)).toEqual([]);
@@ -138,7 +128,7 @@ describe('phantom series that cannot be one volume', () => {
     const volume = phantom();
     const dir = await tempDir();
     await writeDicomSeries(volume, dir, { omitSlices: [6] });
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_GAP');
     expect(error.message).toBe(`DICOM series has a gap: slice 7 of ${volume.dims[2]} missing (expected 5.0 mm, found 10.0 mm between positions 6 and 7)`);
     expect(leaks(error.message)).toEqual([]);
@@ -147,7 +137,7 @@ describe('phantom series that cannot be one volume', () => {
   it('a duplicated slice is refused', async () => {
     const dir = await tempDir();
     await writeDicomSeries(phantom(), dir, { duplicateSlice: 3 });
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_DUPLICATE');
     expect(error.message).toMatch(/slices 4 and 5 of/);
     expect(leaks(error.message)).toEqual([]);

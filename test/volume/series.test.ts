@@ -9,22 +9,12 @@ import { join } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAffine, invertAffine, orientationCodes, spacingOf, type Vec3 } from '../../mesh/grid.ts';
-import { isHolocaseError, type HolocaseError } from '../../server/errors.ts';
 import { closeSharedDecodePool } from '../../server/volume/dicom/decodePool.ts';
 import { ingest, type IngestResult } from '../../server/volume/ingest.ts';
 import { readNifti } from '../../server/volume/nifti.ts';
 import { CODECS, CT_DICOM, TOTALSEG, removeTempDirs, tempDir } from './fixtures.ts';
 import { axialSpec, positionValue, writeSyntheticSeries, type SyntheticSeriesSpec } from './synthetic.ts';
-
-async function errorOf(promise: Promise<unknown>): Promise<HolocaseError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isHolocaseError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HolocaseError, got a result');
-}
+import { holocaseErrorOf } from '../holocaseErrorOf.ts';
 
 /** The fixture's files sorted by position along the normal, read independently of the code under test. */
 async function fixtureFilesByPosition(): Promise<string[]> {
@@ -142,7 +132,7 @@ describe('example_ct_dicom (JPEG 2000, 20 slices)', () => {
     const ordered = await fixtureFilesByPosition();
     const dir = await tempDir();
     await Promise.all(ordered.filter((_, i) => i !== 7).map((name) => copyFile(join(CT_DICOM, name), join(dir, name))));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_GAP');
     expect(error.message).toBe('DICOM series has a gap: slice 8 of 20 missing (expected 2.0 mm, found 4.0 mm between positions 7 and 8)');
   });
@@ -152,7 +142,7 @@ describe('example_ct_dicom (JPEG 2000, 20 slices)', () => {
     const dir = await tempDir();
     await Promise.all(ordered.map((name) => copyFile(join(CT_DICOM, name), join(dir, name))));
     await copyFile(join(CT_DICOM, ordered[3]), join(dir, 'copy-of-a-slice.dcm'));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_DUPLICATE');
     expect(error.message).toMatch(/slices 4 and 5 of 21/);
   });
@@ -161,7 +151,7 @@ describe('example_ct_dicom (JPEG 2000, 20 slices)', () => {
     const [first] = await fixtureFilesByPosition();
     const dir = await tempDir();
     await copyFile(join(CT_DICOM, first), join(dir, first));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_SINGLE_SLICE');
     expect(error.message).toMatch(/single slice/);
     const single = await ingest(join(dir, first), { allowSingleSlice: true });
@@ -192,7 +182,7 @@ describe('example_ct_dicom (JPEG 2000, 20 slices)', () => {
     const dir = await tempDir();
     for (const name of await readdir(CT_DICOM)) await copyFile(join(CT_DICOM, name), join(dir, name));
     await copyFile(join(CODECS, 'MR_truncated.dcm'), join(dir, 'broken.dcm'));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('DICOM_TRUNCATED');
     expect(error.message).toMatch(/broken\.dcm/);
   });
@@ -246,7 +236,7 @@ describe('synthetic series: the same HU at the same LPS point in any orientation
   it('refuses a gantry-tilted series, naming the angle', async () => {
     const dir = await tempDir();
     await writeSyntheticSeries(dir, axialSpec({ step: [0, 2.5 * Math.tan(15 * deg), 2.5] }));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_TILTED');
     expect(error.message).toMatch(/15\.0° gantry tilt/);
   });
@@ -254,7 +244,7 @@ describe('synthetic series: the same HU at the same LPS point in any orientation
   it('names an omitted slice', async () => {
     const dir = await tempDir();
     await writeSyntheticSeries(dir, axialSpec({ slices: 12, omit: [4, 5] }));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_GAP');
     expect(error.message).toBe('DICOM series has a gap: slices 5–6 of 12 missing (expected 2.5 mm, found 7.5 mm between positions 4 and 5)');
   });
@@ -262,7 +252,7 @@ describe('synthetic series: the same HU at the same LPS point in any orientation
   it('refuses uneven spacing beyond 1 %', async () => {
     const dir = await tempDir();
     await writeSyntheticSeries(dir, axialSpec({ shift: { 5: [0, 0, 0.2] } }));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_SPACING');
     expect(error.message).toMatch(/between slices 5 and 6 of 9/);
   });
@@ -277,7 +267,7 @@ describe('synthetic series: the same HU at the same LPS point in any orientation
   it('refuses slices of different sizes, naming the slice', async () => {
     const dir = await tempDir();
     await writeSyntheticSeries(dir, axialSpec({ resize: [6] }));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_INCONSISTENT');
     expect(error.message).toBe('the DICOM series is inconsistent: slice 7 of 9 is 10×14 pixels while slice 1 is 10×12');
   });
@@ -288,7 +278,7 @@ describe('synthetic series: the same HU at the same LPS point in any orientation
     await mkdir(join(dir, 'b'));
     await writeSyntheticSeries(join(dir, 'a'), axialSpec());
     await writeSyntheticSeries(join(dir, 'b'), axialSpec({ slices: 2, rowDirection: [0, 1, 0], columnDirection: [0, 0, -1], step: [1, 0, 0] }));
-    const error = await errorOf(ingest(dir));
+    const error = await holocaseErrorOf(ingest(dir));
     expect(error.code).toBe('SERIES_INCONSISTENT');
     expect(error.message).toMatch(/2 of 11 images have a different orientation|9 of 11 images have a different orientation/);
   });
