@@ -1,8 +1,13 @@
 'use client';
 /**
- * The browser's side of the HTTP API (see the brief's contract): typed calls that throw an `ApiError`
+ * The browser's side of the HTTP API (the route handlers in `app/api`): typed calls that throw an `ApiError`
  * carrying the server's message, which is written for people and can be shown as it is.
  */
+// The API's own view types; type-only, so nothing of the server reaches the browser bundle.
+import type { CaseDetail, CaseSummary, SharedCaseView as SharedCase } from '../../server/http/caseViews.ts';
+import type { ModelInfo } from '../../server/jobs/modelCatalog.ts';
+
+export type { CaseDetail, CaseSummary, ModelInfo, SharedCase };
 
 export interface SessionUser {
   id: string;
@@ -10,48 +15,6 @@ export interface SessionUser {
   isAdmin: boolean;
   team: string | null;
   mustChangePassword?: boolean;
-}
-
-export type CaseStatus = 'queued' | 'running' | 'done' | 'failed';
-
-export interface CaseSummary {
-  id: string;
-  label: string;
-  status: CaseStatus;
-  stage: string | null;
-  percent: number;
-  message?: string | null;
-  createdAt: string;
-  processedAt: string | null;
-  model: { id: string; name: string };
-  owner?: string | null;
-  error?: string;
-  retryable?: boolean;
-}
-
-export interface StructureSummary {
-  label: number;
-  name: string;
-  displayName: string;
-  group: string;
-  color: string;
-  meshVolumeMl?: number;
-  voxelVolumeMl?: number;
-}
-
-export interface CaseDetail extends CaseSummary {
-  structures: StructureSummary[];
-  glbUrl: string | null;
-  glbBytes: number | null;
-}
-
-export interface SharedCase {
-  label: string;
-  processedAt: string | null;
-  model: { id: string; name: string; version?: string };
-  structures: StructureSummary[];
-  glbUrl: string;
-  expiresAt?: string;
 }
 
 export interface NewShare {
@@ -68,14 +31,6 @@ export interface ShareInfo {
   expiresAt: string;
   revokedAt: string | null;
   active: boolean;
-}
-
-export interface ModelInfo {
-  id: string;
-  name: string;
-  version: string;
-  modality: string;
-  description: string;
 }
 
 /** An API error: HTTP status, the server's error code and its message for people. */

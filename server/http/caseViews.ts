@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { CaseReport, StructureReport } from '../pipeline/runCase.ts';
 import type { CaseRow, CaseStatus } from '../store/cases.ts';
 import { CASE_FILES, caseLayout } from '../store/caseFolders.ts';
 
@@ -27,20 +28,24 @@ export interface CaseSummary {
   retryable?: boolean;
 }
 
-export interface StructureView {
-  label: number;
-  name: string;
-  displayName: string;
-  group: string;
-  color: string;
-  [key: string]: unknown;
-}
+/** A structure as the report lists it (name, group, colour, volumes, triangles). */
+export type StructureView = StructureReport;
 
 export interface CaseDetail extends CaseSummary {
   structures: StructureView[];
   glbUrl: string | null;
   glbBytes: number | null;
-  report?: Record<string, unknown>;
+  report?: CaseReport;
+}
+
+/** What a share link shows: label, date, model and structures — nothing else. */
+export interface SharedCaseView {
+  label: string;
+  processedAt: string | null;
+  model: { id: string; name: string; version: string };
+  structures: StructureView[];
+  glbUrl: string;
+  expiresAt: string;
 }
 
 export function caseSummary(c: CaseRow): CaseSummary {
@@ -66,17 +71,17 @@ export function glbVersion(etag: string): string {
 }
 
 /** The stored report of a complete case (undefined before the first job finished). */
-export async function readCaseReport(dataDir: string, caseId: string): Promise<Record<string, unknown> | undefined> {
+export async function readCaseReport(dataDir: string, caseId: string): Promise<CaseReport | undefined> {
   const file = path.join(caseLayout(dataDir, caseId).caseDir, CASE_FILES.report);
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(await readFile(file, 'utf8')) as CaseReport;
   } catch {
     return undefined;
   }
 }
 
-export function structuresOf(report: Record<string, unknown> | undefined): StructureView[] {
-  return Array.isArray(report?.structures) ? (report.structures as StructureView[]) : [];
+export function structuresOf(report: CaseReport | undefined): StructureView[] {
+  return Array.isArray(report?.structures) ? report.structures : [];
 }
 
 export async function caseDetail(dataDir: string, c: CaseRow): Promise<CaseDetail> {
