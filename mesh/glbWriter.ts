@@ -1,6 +1,6 @@
 /**
  * Writes a case's meshes as a binary glTF 2.0 file (GLB) with glTF-Transform, in the layout the viewer
- * relies on (see the brief):
+ * relies on (`app/viewer/caseStructures.ts` reads it):
  *
  *   scene  extras.holocase = { version: 1, centerLpsMm: [cL, cP, cS], units: 'm' }
  *   └─ node "case"

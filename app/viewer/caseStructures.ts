@@ -1,5 +1,5 @@
 /**
- * Reads a holocase GLB (see the GLB layout in the brief) into what the viewer draws: one entry per
+ * Reads a holocase GLB (its layout is described in `mesh/glbWriter.ts`) into what the viewer draws: one entry per
  * structure with its geometry, material and transform relative to the `case` root, grouped by tissue.
  */
 import { Box3, Matrix4, Mesh, Sphere, type BufferGeometry, type MeshStandardMaterial, type Object3D } from 'three';

@@ -5,14 +5,14 @@
  * dicom-parser parsing alone and dcmjs parsing alone (no decoding, no volume), and ingest with a single
  * decoder thread. Figures are medians of several runs; the first (cold) run is reported apart.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import dicomParser from 'dicom-parser';
 import type { Mat4 } from '../../mesh/grid.ts';
 import { closeSharedDecodePool, createDecodePool, type DecodePool } from '../../server/volume/dicom/decodePool.ts';
+import { writeDicomSeries } from '../../server/volume/dicomWriter.ts';
 import { ingest } from '../../server/volume/ingest.ts';
 import type { Volume } from '../../server/volume/volume.ts';
 
@@ -74,53 +74,6 @@ function tiled(volume: Volume<Int16Array>, slices: number): Volume<Int16Array> {
   return { ...volume, dims: [volume.dims[0], volume.dims[1], slices], affine: [...volume.affine] as Mat4, data };
 }
 
-/**
- * Writes the synthetic series with the phantom helper's DICOM writer (`writeDicomSeries`); where that
- * module is not present yet, with dcmjs directly (explicit VR little endian, one file per slice).
- */
-async function writeSeries(volume: Volume<Int16Array>, dir: string): Promise<string> {
-  const writerUrl = new URL('../../server/volume/dicomWriter.ts', import.meta.url);
-  if (existsSync(writerUrl)) {
-    const writer = (await import(writerUrl.href)) as { writeDicomSeries: (volume: Volume, dir: string) => Promise<unknown> };
-    await writer.writeDicomSeries(volume, dir);
-    return 'writeDicomSeries (server/volume/dicomWriter.ts)';
-  }
-  const { DicomMetaDictionary, DicomDict } = (createRequire(import.meta.url)('dcmjs') as { data: Record<string, any> }).data;
-  const [nx, ny, nz] = volume.dims;
-  const plane = nx * ny;
-  const spacing = [Math.hypot(volume.affine[0], volume.affine[4], volume.affine[8]), Math.hypot(volume.affine[1], volume.affine[5], volume.affine[9])];
-  for (let k = 0; k < nz; k++) {
-    const stored = new Int16Array(plane);
-    for (let i = 0; i < plane; i++) stored[i] = volume.data[k * plane + i] + 1024;
-    const dataset = {
-      SOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
-      SOPInstanceUID: `2.25.1000.${k + 1}`,
-      SeriesInstanceUID: '2.25.1000',
-      Modality: 'CT',
-      Rows: ny,
-      Columns: nx,
-      BitsAllocated: 16,
-      BitsStored: 16,
-      HighBit: 15,
-      PixelRepresentation: 1,
-      SamplesPerPixel: 1,
-      PhotometricInterpretation: 'MONOCHROME2',
-      ImagePositionPatient: [volume.affine[3] + k * volume.affine[2], volume.affine[7] + k * volume.affine[6], volume.affine[11] + k * volume.affine[10]],
-      ImageOrientationPatient: [volume.affine[0] / spacing[0], volume.affine[4] / spacing[0], volume.affine[8] / spacing[0], volume.affine[1] / spacing[1], volume.affine[5] / spacing[1], volume.affine[9] / spacing[1]],
-      PixelSpacing: [spacing[1], spacing[0]],
-      RescaleSlope: 1,
-      RescaleIntercept: -1024,
-      PixelData: stored.buffer,
-      _vrMap: { PixelData: 'OW' },
-    };
-    const meta = { FileMetaInformationVersion: new Uint8Array([0, 1]).buffer, MediaStorageSOPClassUID: dataset.SOPClassUID, MediaStorageSOPInstanceUID: dataset.SOPInstanceUID, TransferSyntaxUID: '1.2.840.10008.1.2.1', ImplementationClassUID: '2.25.1001' };
-    const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
-    dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-    await writeFile(join(dir, `IM${String(k).padStart(4, '0')}.dcm`), Buffer.from(dict.write()));
-  }
-  return 'dcmjs (server/volume/dicomWriter.ts was not available)';
-}
-
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
@@ -169,7 +122,7 @@ export async function bench(options: IngestBenchOptions = {}): Promise<Record<st
   const dir = await mkdtemp(join(tmpdir(), 'holocase-bench-ingest-'));
   try {
     const volume = tiled(fixture.volume as Volume<Int16Array>, syntheticSlices);
-    const writer = await writeSeries(volume, dir);
+    await writeDicomSeries(volume, dir);
     const files = await listFiles(dir);
     const pixelBytes = volume.data.byteLength;
     await ingest(dir); // warm the page cache and the code
@@ -177,7 +130,7 @@ export async function bench(options: IngestBenchOptions = {}): Promise<Record<st
     const parserTimes = await timeRuns(runs, () => parseWithDicomParser(files));
     const dcmjsTimes = await timeRuns(Math.min(runs, 3), () => parseWithDcmjs(files));
     result.syntheticUncompressed = {
-      workload: `${volume.dims.join('×')} uncompressed series tiled from the fixture, ${files.length} files, ${(pixelBytes / 1e6).toFixed(0)} MB of pixel data, written by ${writer}`,
+      workload: `${volume.dims.join('×')} uncompressed series tiled from the fixture, ${files.length} files, ${(pixelBytes / 1e6).toFixed(0)} MB of pixel data, written by writeDicomSeries`,
       budget: '≥ 500 MB/s of pixel data',
       ingest: rate(pixelBytes, syntheticSlices, median(ingestTimes)),
       ingestRunsMs: ingestTimes.map(Math.round),

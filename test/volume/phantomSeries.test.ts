@@ -1,6 +1,6 @@
 /**
  * End to end with an exact ground truth: the procedural phantom written as a shuffled multi-file DICOM
- * series (by the phantom helper's `writeDicomSeries`, a writer independent of the reader) must ingest
+ * series (by the phantom's `writeDicomSeries`, a writer independent of the reader) must ingest
  * back to the same HU at the same LPS points in every orientation — LPS, RAS, a reordered PIR grid, an
  * oblique affine, anisotropic spacing — and tilted or incomplete series must be refused by name. The
  * writer's fake identity must not survive.
