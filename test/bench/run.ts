@@ -5,13 +5,9 @@
  * Select stages with arguments: `npm run bench -- ingest mesh`.
  */
 import os from 'node:os';
-import { mkdir, writeFile, access } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 
 const STAGES = ['ingest', 'segment', 'mesh', 'pipeline', 'server', 'viewer'] as const;
-
-async function exists(url: URL): Promise<boolean> {
-  return access(url).then(() => true, () => false);
-}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -19,7 +15,6 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   for (const stage of stages) {
     const url = new URL(`./${stage}.ts`, import.meta.url);
-    if (!(await exists(url))) continue;
     const started = Date.now();
     process.stderr.write(`bench: ${stage}…\n`);
     try {
