@@ -8,7 +8,7 @@
  */
 import { OrbitControls } from '@react-three/drei';
 import { useFrame, useThree } from '@react-three/fiber';
-import { useEffect, useMemo, useRef, type ComponentRef } from 'react';
+import { useCallback, useEffect, useMemo, useRef, type ComponentRef } from 'react';
 import { Vector3, type DirectionalLight, type PerspectiveCamera } from 'three';
 import type { CaseModelData } from './caseStructures.ts';
 import { fitDistance, PRESET_DIRECTIONS } from './presetViews.ts';
@@ -27,23 +27,38 @@ export function CameraRig({ model }: CameraRigProps) {
   const { center, radius } = model.sphere;
   const work = useMemo(() => new Vector3(), []);
 
+  // Whether the user has orbited, zoomed or panned since the last fit.
+  const moved = useRef(false);
+  const aspect = size.width / Math.max(1, size.height);
+
   // Preset views (and the first view): place the camera, aim the controls.
+  const fit = useCallback(
+    (viewAspect: number) => {
+      const distance = fitDistance(model.bounds.getSize(work), view.preset, camera.fov, viewAspect);
+      camera.position.copy(center).addScaledVector(PRESET_DIRECTIONS[view.preset], distance);
+      camera.up.set(0, 1, 0);
+      camera.near = distance / 100;
+      camera.far = distance * 20;
+      camera.updateProjectionMatrix();
+      camera.lookAt(center);
+      const c = controls.current;
+      if (c) {
+        c.target.copy(center);
+        c.update();
+      }
+      moved.current = false;
+    },
+    [camera, center, model, work, view.preset],
+  );
+  const aspectRef = useRef(aspect);
+  aspectRef.current = aspect;
+  useEffect(() => fit(aspectRef.current), [fit, view.nonce]);
+
+  // A resize (a narrower window, the Quest browser's panel, a rotated tablet) refits the model until the
+  // user moves the view; after that the view they chose is kept.
   useEffect(() => {
-    const distance = fitDistance(model.bounds.getSize(work), view.preset, camera.fov, size.width / Math.max(1, size.height));
-    camera.position.copy(center).addScaledVector(PRESET_DIRECTIONS[view.preset], distance);
-    camera.up.set(0, 1, 0);
-    camera.near = distance / 100;
-    camera.far = distance * 20;
-    camera.updateProjectionMatrix();
-    camera.lookAt(center);
-    const c = controls.current;
-    if (c) {
-      c.target.copy(center);
-      c.update();
-    }
-    // `size` is left out on purpose: resizing the window keeps the user's view.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [camera, center, model, work, view.nonce, view.preset]);
+    if (!moved.current) fit(aspect);
+  }, [aspect, fit]);
 
   // Headlight: lights the side the user looks at, whatever the orbit.
   useFrame(() => {
@@ -64,6 +79,9 @@ export function CameraRig({ model }: CameraRigProps) {
         maxDistance={radius * 8}
         enableDamping={false}
         zoomToCursor
+        onStart={() => {
+          moved.current = true;
+        }}
       />
       <directionalLight ref={light} intensity={1.6} />
     </>

@@ -274,6 +274,18 @@ describeBrowser('viewer in Chromium against a running server', () => {
     await page.getByTestId('view-anterior').click();
     await waitFrames(page, 2);
 
+    // A narrow window (a phone-sized browser, a side panel) refits the whole model: the canvas's left and
+    // right edges stay background. Back at full size it fits again.
+    await page.setViewportSize({ width: 320, height: VIEWPORT.height });
+    await waitFrames(page, 3);
+    const narrow = await canvasImage(page, 'desktop-narrow-canvas.png');
+    const strip = Math.max(2, Math.round(narrow.width * 0.02));
+    expect(fractionUnlike(narrow, BACKGROUND, 24, { x0: 0, y0: 0, x1: strip, y1: narrow.height })).toBeLessThan(0.01);
+    expect(fractionUnlike(narrow, BACKGROUND, 24, { x0: narrow.width - strip, y0: 0, x1: narrow.width, y1: narrow.height })).toBeLessThan(0.01);
+    expect(fractionUnlike(narrow, BACKGROUND)).toBeGreaterThan(0.05);
+    await page.setViewportSize(VIEWPORT);
+    await waitFrames(page, 3);
+
     // The cutting plane changes the picture; switching it off restores it.
     const uncut = await canvasImage(page);
     await page.getByTestId('clip-toggle').check();
