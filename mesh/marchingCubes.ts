@@ -40,6 +40,13 @@ export interface MarchingCubesOptions {
   box?: VoxelBox;
   /** Place vertices on a smoothed mask instead of at edge midpoints. */
   maskSmoothing?: MaskSmoothing;
+  /**
+   * How ambiguous cells (two inside voxels meeting only at an edge or a corner) are closed. false: kept
+   * apart (the usual table; the same surface as vtk.js and marching-cubes-fast). true: joined, by
+   * triangulating the complement's case with the winding reversed; a voxelised sheet one voxel thick
+   * then stays one sheet instead of falling apart into a stack of terraces at every step.
+   */
+  joinDiagonals?: boolean;
 }
 
 export const MASK_SMOOTHING_DEFAULTS = { margin: 0.02 };
@@ -72,6 +79,7 @@ export function marchingCubes(labels: Pick<LabelMap, 'dims' | 'data'>, label: nu
   const smoothing = options.maskSmoothing;
   const [rx, ry, rz] = smoothing ? smoothing.radius.map((r) => Math.max(0, Math.round(r))) : [0, 0, 0];
   const margin = smoothing?.margin ?? MASK_SMOOTHING_DEFAULTS.margin;
+  const join = options.joinDiagonals === true;
 
   // 1. Padded box of grid points and the slice window.
   const x0 = box.min[0] - 1;
@@ -298,17 +306,26 @@ export function marchingCubes(labels: Pick<LabelMap, 'dims' | 'data'>, label: nu
           cellVertex[e] = v;
         }
 
-        const t = cube * 16;
         if (indexCount + 15 > indices.length) {
           const grown = new Uint32Array(indices.length * 2);
           grown.set(indices);
           indices = grown;
         }
-        for (let k = t; TRIANGLE_TABLE[k] >= 0; k += 3) {
-          // The table winds triangles clockwise seen from outside; emit them counter-clockwise.
-          indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k]];
-          indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k + 2]];
-          indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k + 1]];
+        if (!join) {
+          for (let k = cube * 16; TRIANGLE_TABLE[k] >= 0; k += 3) {
+            // The table winds triangles clockwise seen from outside; emit them counter-clockwise.
+            indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k]];
+            indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k + 2]];
+            indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k + 1]];
+          }
+        } else {
+          // The complement's triangles (same edges, ambiguities resolved the other way), seen from the
+          // complement's outside: already counter-clockwise seen from ours.
+          for (let k = (255 - cube) * 16; TRIANGLE_TABLE[k] >= 0; k += 3) {
+            indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k]];
+            indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k + 1]];
+            indices[indexCount++] = cellVertex[TRIANGLE_TABLE[k + 2]];
+          }
         }
       }
     }

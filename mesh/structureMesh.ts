@@ -1,9 +1,10 @@
 /**
  * The mesh of one structure, in two steps so a whole case can share one triangle budget:
  *
- *   extractSurface: marching cubes over the label's box (vertices on the in-slice smoothed mask for
- *                   thick slices) → LPS mm → Taubin smoothing → simplification to the error budget
- *                   (how many triangles it needs, and its area)
+ *   extractSurface: marching cubes over the label's box (diagonal neighbours joined; vertices on the
+ *                   in-slice smoothed mask for thick slices) → Taubin smoothing with every vertex kept
+ *                   within half a voxel of the voxel boundary → LPS mm → simplification to the error
+ *                   budget (how many triangles it needs, and its area)
  *   finishSurface:  simplification to the triangle cap the case gave it (if lower) → volume restored
  *                   to the voxel volume → normals → measurements
  *
@@ -12,7 +13,7 @@
 import type { LabelExtent } from './boundingBoxes.ts';
 import { boxVoxelCount, growBox } from './boundingBoxes.ts';
 import { toPatientSpace } from './coordinates.ts';
-import { spacingOf, voxelVolumeMm3, type LabelMap } from './grid.ts';
+import { spacingOf, voxelVolumeMm3, type LabelMap, type Vec3 } from './grid.ts';
 import { marchingCubes } from './marchingCubes.ts';
 import { maskSmoothingFor } from './maskSmoothing.ts';
 import { checkEdges, enclosedVolume, surfaceArea, volumeCentroid } from './meshMetrics.ts';
@@ -30,10 +31,26 @@ export interface StructureMeshOptions {
    * 0 = vertices at edge midpoints everywhere. Isotropic grids are never mask-smoothed.
    */
   maskSmoothing?: number;
-  /** Taubin λ|μ iterations after marching cubes (0 = none). */
+  /**
+   * Marching cubes joins voxels that meet only at an edge or corner (see `MarchingCubesOptions`), so a
+   * one-voxel-thick sheet (skin, a thin bone wall) stays one surface instead of a stack of terraces.
+   */
+  joinDiagonals?: boolean;
+  /**
+   * Taubin λ|μ iterations after marching cubes (0 = none). The terraces of a gently sloping surface
+   * are long waves on the mesh; with the constraint below, strong smoothing (many iterations, a low
+   * pass band) removes them without the surface leaving the voxel boundary's half-voxel band.
+   */
   smoothIterations?: number;
   /** Taubin pass band k_PB (see `taubinSmooth`). */
   smoothPassBand?: number;
+  /**
+   * How far smoothing may move a vertex from the voxel boundary it was made on (its grid edge's
+   * midpoint), in voxels along each grid axis (0 = unconstrained). ½ lets a vertex reach anywhere on
+   * its edge, which is where the true surface of the segmented voxels lies, and never deep into a
+   * neighbour's voxels; thin parts cannot be smoothed away.
+   */
+  smoothConstraintVoxels?: number;
   /** Simplification error budget per structure, mm. */
   errorMm?: number;
   /** Move the final surface along its normals until it encloses the voxel volume (see `restoreVolume`). */
@@ -44,8 +61,10 @@ export interface StructureMeshOptions {
 
 export const STRUCTURE_MESH_DEFAULTS: Required<StructureMeshOptions> = {
   maskSmoothing: 1,
-  smoothIterations: 20,
-  smoothPassBand: 0.1,
+  joinDiagonals: true,
+  smoothIterations: 40,
+  smoothPassBand: 0.02,
+  smoothConstraintVoxels: 0.5,
   errorMm: 0.5,
   restoreVolume: true,
   maxOffsetVoxels: 0.5,
@@ -82,19 +101,20 @@ export interface StructureSurface {
 /**
  * 1. Marching cubes over the label's box (±1 voxel); on thick-slice grids, vertices on the in-slice
  *    smoothed mask.
- * 2. Into LPS millimetres through the affine (anisotropic and oblique grids alike).
- * 3. Taubin smoothing.
+ * 2. Constrained Taubin smoothing in millimetres along the grid's axes (`smoothInVoxelFrame`).
+ * 3. Into LPS millimetres through the affine (anisotropic and oblique grids alike).
  * 4. Simplification to the error budget.
  */
 export function extractSurface(labels: LabelMap, extent: LabelExtent, options: StructureMeshOptions = {}): StructureSurface {
   const o = withDefaults(STRUCTURE_MESH_DEFAULTS, options);
   const t0 = performance.now();
-  // 1–2. Isosurface in patient space.
-  const raw = marchingCubes(labels, extent.label, { box: extent.box, maskSmoothing: maskSmoothingFor(labels.affine, { strength: o.maskSmoothing }) });
-  const placed = toPatientSpace(raw, labels.affine);
+  // 1. Isosurface in voxel indices.
+  const raw = marchingCubes(labels, extent.label, { box: extent.box, maskSmoothing: maskSmoothingFor(labels.affine, { strength: o.maskSmoothing }), joinDiagonals: o.joinDiagonals });
   const t1 = performance.now();
-  // 3. Smooth.
-  const smoothed = o.smoothIterations > 0 ? taubinSmooth(placed, { iterations: o.smoothIterations, passBand: o.smoothPassBand }) : placed;
+  // 2–3. Smooth, then into patient space.
+  const spacing = spacingOf(labels.affine);
+  const smoothedIndex = o.smoothIterations > 0 ? smoothInVoxelFrame(raw, spacing, o) : raw;
+  const smoothed = toPatientSpace(smoothedIndex, labels.affine);
   const t2 = performance.now();
   // 4. Simplify to the error budget.
   const simplified = simplify(smoothed, { errorMm: o.errorMm });
@@ -111,6 +131,32 @@ export function extractSurface(labels: LabelMap, extent: LabelExtent, options: S
     minSpacingMm: Math.min(...spacingOf(labels.affine)),
     timings: { isosurfaceMs: t1 - t0, smoothMs: t2 - t1, simplifyMs: t3 - t2, finishMs: 0 },
   };
+}
+
+/**
+ * Taubin smoothing of a marching-cubes surface given in voxel indices, done in millimetres along the
+ * grid's axes (the affine's rotation does not change smoothing), with each vertex kept within
+ * `smoothConstraintVoxels` of the voxel-boundary point of its grid edge (the edge's midpoint).
+ * Returns the smoothed surface in voxel indices.
+ */
+function smoothInVoxelFrame(raw: TriangleMesh, spacing: Vec3, o: Required<StructureMeshOptions>): TriangleMesh {
+  const p = raw.positions;
+  const scaled = new Float32Array(p.length);
+  const centres = new Float32Array(p.length);
+  for (let v = 0; v < p.length; v += 3) {
+    for (let a = 0; a < 3; a++) {
+      const x = p[v + a];
+      scaled[v + a] = x * spacing[a];
+      // Two coordinates of an edge vertex are whole numbers; the third lies inside the edge.
+      centres[v + a] = (Number.isInteger(x) ? x : Math.floor(x) + 0.5) * spacing[a];
+    }
+  }
+  const c = o.smoothConstraintVoxels;
+  const constraint = c > 0 ? { centres, halfWidth: [c * spacing[0], c * spacing[1], c * spacing[2]] as const } : undefined;
+  const smoothed = taubinSmooth({ positions: scaled, indices: raw.indices }, { iterations: o.smoothIterations, passBand: o.smoothPassBand, constraint });
+  const q = smoothed.positions;
+  for (let v = 0; v < q.length; v += 3) for (let a = 0; a < 3; a++) q[v + a] /= spacing[a];
+  return smoothed;
 }
 
 /** Triangles the surface has after the first step. */

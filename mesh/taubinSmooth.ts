@@ -22,9 +22,21 @@ export interface TaubinSmoothOptions {
   passBand?: number;
   /** Reuse an adjacency already built for this mesh. */
   adjacency?: VertexAdjacency;
+  /** Keep every vertex inside a box around a point of its own (see `SmoothingConstraint`). */
+  constraint?: SmoothingConstraint;
 }
 
-export const TAUBIN_DEFAULTS: Required<Omit<TaubinSmoothOptions, 'adjacency'>> = {
+/**
+ * Where each vertex may go: within ±halfWidth[a] of centres[3v + a] along each axis a of the mesh's
+ * coordinates. Applied after every step, so the surface stays within a known distance of where it was
+ * measured to be (e.g. the voxel boundary) however strongly it is smoothed.
+ */
+export interface SmoothingConstraint {
+  centres: Float32Array | Float64Array;
+  halfWidth: readonly [number, number, number];
+}
+
+export const TAUBIN_DEFAULTS: Required<Omit<TaubinSmoothOptions, 'adjacency' | 'constraint'>> = {
   iterations: 20,
   lambda: 0.5,
   passBand: 0.1,
@@ -34,7 +46,8 @@ export const TAUBIN_DEFAULTS: Required<Omit<TaubinSmoothOptions, 'adjacency'>> =
  * Returns a smoothed copy of the mesh (same triangles, moved vertices).
  *
  * 1. Build the vertex adjacency (uniform "umbrella" weights).
- * 2. Per iteration: p ← p + λ·Δp, then p ← p + μ·Δp, with Δp the mean of the neighbours minus p.
+ * 2. Per iteration: p ← p + λ·Δp, then p ← p + μ·Δp, with Δp the mean of the neighbours minus p;
+ *    with a constraint, each step's result is clamped into the vertex's box.
  */
 export function taubinSmooth(mesh: TriangleMesh, options: TaubinSmoothOptions = {}): TriangleMesh {
   const { iterations, lambda, passBand } = withDefaults(TAUBIN_DEFAULTS, options);
@@ -45,18 +58,42 @@ export function taubinSmooth(mesh: TriangleMesh, options: TaubinSmoothOptions = 
   // 1. Neighbours.
   const { offsets, neighbours } = options.adjacency ?? vertexAdjacency(mesh);
 
-  // 2. Alternate steps between two buffers.
+  // 2. Alternate steps between two buffers (each step clamps to the constraint's boxes as it writes).
   const current = Float64Array.from(mesh.positions);
   const next = new Float64Array(current.length);
+  const boxes = options.constraint ? constraintBoxes(options.constraint) : undefined;
   for (let i = 0; i < iterations; i++) {
-    laplacianStep(current, next, offsets, neighbours, lambda);
-    laplacianStep(next, current, offsets, neighbours, mu);
+    laplacianStep(current, next, offsets, neighbours, lambda, boxes);
+    laplacianStep(next, current, offsets, neighbours, mu, boxes);
   }
   return { positions: Float32Array.from(current), indices: mesh.indices };
 }
 
-/** One umbrella step: to[v] = from[v] + factor · (mean of from over v's neighbours − from[v]). */
-function laplacianStep(from: Float64Array, to: Float64Array, offsets: Uint32Array, neighbours: Uint32Array, factor: number): void {
+/** Lower and upper bound of every coordinate. */
+function constraintBoxes({ centres, halfWidth }: SmoothingConstraint): { lower: Float64Array; upper: Float64Array } {
+  const lower = new Float64Array(centres.length);
+  const upper = new Float64Array(centres.length);
+  for (let o = 0; o < centres.length; o += 3) {
+    for (let a = 0; a < 3; a++) {
+      lower[o + a] = centres[o + a] - halfWidth[a];
+      upper[o + a] = centres[o + a] + halfWidth[a];
+    }
+  }
+  return { lower, upper };
+}
+
+/**
+ * One umbrella step: to[v] = from[v] + factor · (mean of from over v's neighbours − from[v]), clamped
+ * into the vertex's box when there are boxes.
+ */
+function laplacianStep(
+  from: Float64Array,
+  to: Float64Array,
+  offsets: Uint32Array,
+  neighbours: Uint32Array,
+  factor: number,
+  boxes: { lower: Float64Array; upper: Float64Array } | undefined,
+): void {
   const n = offsets.length - 1;
   for (let v = 0, o = 0; v < n; v++, o += 3) {
     const start = offsets[v];
@@ -80,8 +117,17 @@ function laplacianStep(from: Float64Array, to: Float64Array, offsets: Uint32Arra
       sz += from[u + 2];
     }
     const w = factor / (end - start);
-    to[o] = x + (sx * w - factor * x);
-    to[o + 1] = y + (sy * w - factor * y);
-    to[o + 2] = z + (sz * w - factor * z);
+    let nx = x + (sx * w - factor * x);
+    let ny = y + (sy * w - factor * y);
+    let nz = z + (sz * w - factor * z);
+    if (boxes) {
+      const { lower, upper } = boxes;
+      nx = nx < lower[o] ? lower[o] : nx > upper[o] ? upper[o] : nx;
+      ny = ny < lower[o + 1] ? lower[o + 1] : ny > upper[o + 1] ? upper[o + 1] : ny;
+      nz = nz < lower[o + 2] ? lower[o + 2] : nz > upper[o + 2] ? upper[o + 2] : nz;
+    }
+    to[o] = nx;
+    to[o + 1] = ny;
+    to[o + 2] = nz;
   }
 }
