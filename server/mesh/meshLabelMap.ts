@@ -74,6 +74,8 @@ export interface MeshLabelMapResult {
   /** Triangles straight out of marching cubes, summed. */
   isosurfaceTriangles: number;
   workers: number;
+  /** How many structures each worker thread meshed (empty when meshed on this thread). */
+  structuresPerWorker: number[];
   timings: MeshTimings;
   warnings: string[];
 }
@@ -82,6 +84,8 @@ export interface MeshLabelMapResult {
 interface StepRunner {
   extract(index: number): Promise<SurfaceSummary>;
   finish(index: number, maxTriangles: number): Promise<{ result: StructureMesh; timings: SurfaceTimings }>;
+  /** Structures each worker thread extracted so far (empty on this thread). */
+  structuresPerWorker(): number[];
   close(): Promise<void>;
 }
 
@@ -173,6 +177,7 @@ export async function meshLabelMap(
       (r) => r.result.structure.triangles,
     );
     const finishMs = performance.now() - finishStarted;
+    const structuresPerWorker = runner.structuresPerWorker();
     await runner.close();
 
     // 5. Centre and GLB.
@@ -196,6 +201,7 @@ export async function meshLabelMap(
       scannedVoxels: summaries.reduce((s, m) => s + m.scannedVoxels, 0),
       isosurfaceTriangles: summaries.reduce((s, m) => s + m.isosurfaceTriangles, 0),
       workers,
+      structuresPerWorker,
       timings: {
         boxesMs,
         surfacesMs,
@@ -240,6 +246,7 @@ async function inlineRunner(labels: LabelMap, extents: LabelExtent[], specs: Str
       const result = finishSurface(surface, specs[index], { ...options, maxTriangles });
       return { result, timings: surface.timings };
     },
+    structuresPerWorker: () => [],
     async close() {
       surfaces.clear();
     },
@@ -277,12 +284,12 @@ const WORKER_ENTRY = new URL('./meshWorker.ts', import.meta.url);
 /** A pool of `size` mesh workers sharing the label map. */
 function startPool(labels: LabelMap, extents: LabelExtent[], specs: StructureSpec[], options: CaseMeshOptions, size: number): StepRunner {
   // Only plain option values cross to the workers (no callbacks or signals).
-  const { maskSmoothing, smoothIterations, smoothPassBand, errorMm, restoreVolume, maxOffsetVoxels } = options;
+  const { maskSmoothing, joinDiagonals, smoothIterations, smoothPassBand, smoothConstraintVoxels, errorMm, restoreVolume, maxOffsetVoxels } = options;
   const workerData: MeshWorkerData = {
     dims: labels.dims,
     affine: labels.affine,
     data: sharedLabels(labels.data),
-    options: JSON.parse(JSON.stringify({ maskSmoothing, smoothIterations, smoothPassBand, errorMm, restoreVolume, maxOffsetVoxels })),
+    options: JSON.parse(JSON.stringify({ maskSmoothing, joinDiagonals, smoothIterations, smoothPassBand, smoothConstraintVoxels, errorMm, restoreVolume, maxOffsetVoxels })),
   };
   const slots: Slot[] = [];
   const owner = new Map<number, Slot>();
@@ -322,11 +329,15 @@ function startPool(labels: LabelMap, extents: LabelExtent[], specs: StructureSpe
       slot.worker.postMessage(request);
     });
 
-  // One first-step request in flight per worker: wait for an idle one.
-  const idleSlot = async (): Promise<Slot> => {
+  // One first-step request in flight per worker: wait for an idle one and claim it in the same turn
+  // (claiming after an await would let two callers take the same worker while another sits idle).
+  const claimIdleSlot = async (): Promise<Slot> => {
     for (;;) {
       const slot = slots.find((s) => !s.busy);
-      if (slot) return slot;
+      if (slot) {
+        slot.busy = true;
+        return slot;
+      }
       await new Promise<void>((resolve) => slots.forEach((s) => s.waiters.push(resolve)));
     }
   };
@@ -337,8 +348,7 @@ function startPool(labels: LabelMap, extents: LabelExtent[], specs: StructureSpe
 
   return {
     async extract(index) {
-      const slot = await idleSlot();
-      slot.busy = true;
+      const slot = await claimIdleSlot();
       try {
         const reply = await send(slot, { id: nextId++, type: 'extract', extent: extents[index] }, specs[index].displayName);
         owner.set(index, slot);
@@ -353,6 +363,7 @@ function startPool(labels: LabelMap, extents: LabelExtent[], specs: StructureSpe
       const reply = (await send(slot, { id: nextId++, type: 'finish', label: extents[index].label, spec: specs[index], maxTriangles }, specs[index].displayName)) as Extract<MeshWorkerReply, { type: 'finish' }>;
       return { result: reply.result, timings: reply.timings };
     },
+    structuresPerWorker: () => slots.map((slot) => [...owner.values()].filter((s) => s === slot).length),
     async close() {
       if (closed) return;
       closed = true;

@@ -27,6 +27,11 @@ describe('meshLabelMap', () => {
     const inline = await meshLabelMap(seg, specs, { workers: 0 });
     expect(parallel.workers).toBe(2);
     expect(inline.workers).toBe(0);
+    // Both threads take structures (not one doing all the work while the other waits).
+    expect(parallel.structuresPerWorker.length).toBe(2);
+    expect(Math.min(...parallel.structuresPerWorker)).toBeGreaterThan(0);
+    expect(parallel.structuresPerWorker.reduce((a, b) => a + b, 0)).toBe(parallel.structures.length);
+    expect(inline.structuresPerWorker).toEqual([]);
     expect(parallel.structures).toEqual(inline.structures);
     expect(parallel.centerLpsMm).toEqual(inline.centerLpsMm);
     parallel.meshes.forEach((m, i) => {
