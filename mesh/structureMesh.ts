@@ -164,6 +164,27 @@ export function surfaceTriangles(surface: StructureSurface): number {
   return surface.simplified.mesh.indices.length / 3;
 }
 
+/** What the first step tells the case (the triangle budget, progress, timings) about a surface it keeps. */
+export interface SurfaceSummary {
+  label: number;
+  scannedVoxels: number;
+  isosurfaceTriangles: number;
+  triangles: number;
+  areaMm2: number;
+  timings: SurfaceTimings;
+}
+
+export function summarizeSurface(surface: StructureSurface): SurfaceSummary {
+  return {
+    label: surface.label,
+    scannedVoxels: surface.scannedVoxels,
+    isosurfaceTriangles: surface.isosurfaceTriangles,
+    triangles: surfaceTriangles(surface),
+    areaMm2: surface.areaMm2,
+    timings: surface.timings,
+  };
+}
+
 export interface FinishOptions extends StructureMeshOptions {
   /** Triangle cap from the case budget; simplify further when the surface has more. */
   maxTriangles?: number;

@@ -18,12 +18,12 @@ import { writeGlb } from '../../mesh/glbWriter.ts';
 import { simplifierReady } from '../../mesh/simplify.ts';
 import { withDefaults } from '../../mesh/withDefaults.ts';
 import type { MeshedStructure, StructureMesh, StructureSpec } from '../../mesh/structure.ts';
-import { extractSurface, finishSurface, surfaceTriangles, type StructureSurface, type SurfaceTimings } from '../../mesh/structureMesh.ts';
+import { extractSurface, finishSurface, STRUCTURE_MESH_DEFAULTS, summarizeSurface, type StructureMeshOptions, type StructureSurface, type SurfaceSummary, type SurfaceTimings } from '../../mesh/structureMesh.ts';
 import { finishWithinBudget } from '../../mesh/triangleBudget.ts';
 import { HolocaseError } from '../errors.ts';
 import type { StageContext } from '../pipeline/context.ts';
 import { startTsWorker } from '../workers/startTsWorker.ts';
-import type { MeshWorkerData, MeshWorkerReply, MeshWorkerRequest, SurfaceSummary } from './workerMessages.ts';
+import type { MeshWorkerData, MeshWorkerReply, MeshWorkerRequest } from './workerMessages.ts';
 
 export interface MeshLabelMapOptions extends CaseMeshOptions {
   /** Most worker threads (default `os.availableParallelism()`, never more than structures); 0 = this thread. */
@@ -232,14 +232,7 @@ async function inlineRunner(labels: LabelMap, extents: LabelExtent[], specs: Str
     async extract(index) {
       const surface = extractSurface(labels, extents[index], options);
       surfaces.set(index, surface);
-      return {
-        label: surface.label,
-        scannedVoxels: surface.scannedVoxels,
-        isosurfaceTriangles: surface.isosurfaceTriangles,
-        triangles: surfaceTriangles(surface),
-        areaMm2: surface.areaMm2,
-        timings: surface.timings,
-      };
+      return summarizeSurface(surface);
     },
     async finish(index, maxTriangles) {
       const surface = surfaces.get(index)!;
@@ -283,13 +276,17 @@ const WORKER_ENTRY = new URL('./meshWorker.ts', import.meta.url);
 
 /** A pool of `size` mesh workers sharing the label map. */
 function startPool(labels: LabelMap, extents: LabelExtent[], specs: StructureSpec[], options: CaseMeshOptions, size: number): StepRunner {
-  // Only plain option values cross to the workers (no callbacks or signals).
-  const { maskSmoothing, joinDiagonals, smoothIterations, smoothPassBand, smoothConstraintVoxels, errorMm, restoreVolume, maxOffsetVoxels } = options;
+  // Only the per-structure options cross to the workers (every key of STRUCTURE_MESH_DEFAULTS, so a
+  // new option reaches them without a change here; no callbacks or signals).
+  const structureOptions: Record<string, unknown> = {};
+  for (const key of Object.keys(STRUCTURE_MESH_DEFAULTS) as (keyof StructureMeshOptions)[]) {
+    if (options[key] !== undefined) structureOptions[key] = options[key];
+  }
   const workerData: MeshWorkerData = {
     dims: labels.dims,
     affine: labels.affine,
     data: sharedLabels(labels.data),
-    options: JSON.parse(JSON.stringify({ maskSmoothing, joinDiagonals, smoothIterations, smoothPassBand, smoothConstraintVoxels, errorMm, restoreVolume, maxOffsetVoxels })),
+    options: structureOptions as StructureMeshOptions,
   };
   const slots: Slot[] = [];
   const owner = new Map<number, Slot>();

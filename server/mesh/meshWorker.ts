@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { simplifierReady } from '../../mesh/simplify.ts';
-import { extractSurface, finishSurface, surfaceTriangles, type StructureSurface } from '../../mesh/structureMesh.ts';
+import { extractSurface, finishSurface, summarizeSurface, type StructureSurface } from '../../mesh/structureMesh.ts';
 import type { MeshWorkerData, MeshWorkerReply, MeshWorkerRequest } from './workerMessages.ts';
 
 const { dims, affine, data, options } = workerData as MeshWorkerData;
@@ -22,14 +22,7 @@ function handle(request: MeshWorkerRequest): { reply: MeshWorkerReply; transfer:
         id: request.id,
         ok: true,
         type: 'extract',
-        summary: {
-          label: surface.label,
-          scannedVoxels: surface.scannedVoxels,
-          isosurfaceTriangles: surface.isosurfaceTriangles,
-          triangles: surfaceTriangles(surface),
-          areaMm2: surface.areaMm2,
-          timings: surface.timings,
-        },
+        summary: summarizeSurface(surface),
       },
       transfer: [],
     };

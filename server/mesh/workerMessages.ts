@@ -6,7 +6,7 @@
 import type { LabelExtent } from '../../mesh/boundingBoxes.ts';
 import type { Mat4, Vec3 } from '../../mesh/grid.ts';
 import type { StructureMesh, StructureSpec } from '../../mesh/structure.ts';
-import type { StructureMeshOptions, SurfaceTimings } from '../../mesh/structureMesh.ts';
+import type { StructureMeshOptions, SurfaceSummary, SurfaceTimings } from '../../mesh/structureMesh.ts';
 
 /** `workerData` of a mesh worker (besides `entry`, added by `startTsWorker`). */
 export interface MeshWorkerData {
@@ -20,16 +20,6 @@ export interface MeshWorkerData {
 export type MeshWorkerRequest =
   | { id: number; type: 'extract'; extent: LabelExtent }
   | { id: number; type: 'finish'; label: number; spec: StructureSpec; maxTriangles: number };
-
-/** What the first step tells the driver about a surface it keeps. */
-export interface SurfaceSummary {
-  label: number;
-  scannedVoxels: number;
-  isosurfaceTriangles: number;
-  triangles: number;
-  areaMm2: number;
-  timings: SurfaceTimings;
-}
 
 export type MeshWorkerReply =
   | { id: number; ok: true; type: 'extract'; summary: SurfaceSummary }
