@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { describeStructure, structureCovers, type TissueGroup } from '../../models/anatomy.ts';
+import { TISSUE_GROUPS } from '../../models/anatomy-types.ts';
 import { orientationCodes, spacingOf, voxelVolumeMm3, type LabelMap, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
 import { reorient } from '../volume/reorient.ts';
@@ -257,32 +258,29 @@ export function evaluateLabelMaps(pred: LabelMap, predTable: LabelTable, ref: La
   for (const v of refBoxes.keys()) refNames.set(nameOf(refTable, v), [...(refNames.get(nameOf(refTable, v)) ?? []), v]);
   const unknownNames = [...new Set([...predNames.keys(), ...refNames.keys()])].filter((n) => !describeStructure(n).known).sort();
 
-  const compare = (predValues: number[], refValues: number[]) => {
+  const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
+  /** Dice, IoU, HD95 and both volumes of the prediction's `predValues` against the reference's `refValues`. */
+  const measure = (predValues: number[], refValues: number[]) => {
     const ps = new Set(predValues);
     const rs = new Set(refValues);
     const box = union([...predValues.map((v) => predBoxes.get(v)), ...refValues.map((v) => refBoxes.get(v))]);
-    return compareWithin(p.data, (v) => ps.has(v), ref.data, (v) => rs.has(v), dims, spacing, box);
+    const m = compareWithin(p.data, (v) => ps.has(v), ref.data, (v) => rs.has(v), dims, spacing, box);
+    return {
+      dice: round(m.dice),
+      iou: round(m.iou),
+      hd95Mm: m.hd95Mm === null ? null : round(m.hd95Mm, 2),
+      predMl: round(m.predVoxels * voxelMl, 2),
+      refMl: round(m.refVoxels * voxelMl, 2),
+    };
   };
-  const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
   // 1. By name: names on both sides.
   const structures: StructureMetrics[] = [];
   for (const [name, predValues] of predNames) {
     const refValues = refNames.get(name);
     if (!refValues) continue;
-    const m = compare(predValues, refValues);
     const d = describeStructure(name);
-    structures.push({
-      name,
-      match: 'name',
-      displayName: d.displayName,
-      group: d.group,
-      dice: round(m.dice),
-      iou: round(m.iou),
-      hd95Mm: m.hd95Mm === null ? null : round(m.hd95Mm, 2),
-      predMl: round(m.predVoxels * voxelMl, 2),
-      refMl: round(m.refVoxels * voxelMl, 2),
-    });
+    structures.push({ name, match: 'name', displayName: d.displayName, group: d.group, ...measure(predValues, refValues) });
   }
   // 2. Through the catalogue: a structure on one side against its parts on the other.
   const matched = new Set(structures.map((x) => x.name));
@@ -292,7 +290,6 @@ export function evaluateLabelMaps(pred: LabelMap, predTable: LabelTable, ref: La
       const covered = [...parts].filter(([part]) => !matched.has(part) && structureCovers(name, part));
       if (covered.length === 0) continue;
       const partValues = covered.flatMap(([, v]) => v);
-      const m = wholeIsPred ? compare(values, partValues) : compare(partValues, values);
       const d = describeStructure(name);
       structures.push({
         name,
@@ -300,11 +297,7 @@ export function evaluateLabelMaps(pred: LabelMap, predTable: LabelTable, ref: La
         parts: covered.map(([part]) => part).sort(),
         displayName: d.displayName,
         group: d.group,
-        dice: round(m.dice),
-        iou: round(m.iou),
-        hd95Mm: m.hd95Mm === null ? null : round(m.hd95Mm, 2),
-        predMl: round(m.predVoxels * voxelMl, 2),
-        refMl: round(m.refVoxels * voxelMl, 2),
+        ...(wholeIsPred ? measure(values, partValues) : measure(partValues, values)),
       });
     }
   };
@@ -314,18 +307,13 @@ export function evaluateLabelMaps(pred: LabelMap, predTable: LabelTable, ref: La
   // 3. By tissue group: unions of each side's structures in the group.
   const groupOf = (name: string) => describeStructure(name).group;
   const groups: GroupMetrics[] = [];
-  for (const group of ['bone', 'vessel', 'organ', 'muscle', 'airway', 'other'] as TissueGroup[]) {
+  for (const group of TISSUE_GROUPS) {
     const predIn = [...predNames].filter(([n]) => groupOf(n) === group);
     const refIn = [...refNames].filter(([n]) => groupOf(n) === group);
     if (predIn.length === 0 && refIn.length === 0) continue;
-    const m = compare(predIn.flatMap(([, v]) => v), refIn.flatMap(([, v]) => v));
     groups.push({
       group,
-      dice: round(m.dice),
-      iou: round(m.iou),
-      hd95Mm: m.hd95Mm === null ? null : round(m.hd95Mm, 2),
-      predMl: round(m.predVoxels * voxelMl, 2),
-      refMl: round(m.refVoxels * voxelMl, 2),
+      ...measure(predIn.flatMap(([, v]) => v), refIn.flatMap(([, v]) => v)),
       predStructures: predIn.map(([n]) => n).sort(),
       refStructures: refIn.map(([n]) => n).sort(),
     });

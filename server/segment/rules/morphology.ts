@@ -119,40 +119,23 @@ export function close(mask: Uint8Array, dims: Vec3, spacing: Vec3, radiusMm: num
  */
 export function fillHoles3d(mask: Uint8Array, dims: Vec3): number {
   const [nx, ny, nz] = dims;
-  const outside = new Uint8Array(mask.length);
-  const stack: number[] = [];
-  const push = (p: number) => {
-    if (!mask[p] && !outside[p]) {
-      outside[p] = 1;
-      stack.push(p);
-    }
-  };
   // 1. Seed every background voxel on the border.
-  for (let k = 0; k < nz; k++) {
+  const background = new Uint8Array(mask.length);
+  const border = new Uint8Array(mask.length);
+  for (let k = 0, p = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        if (i === 0 || j === 0 || k === 0 || i === nx - 1 || j === ny - 1 || k === nz - 1) push(i + j * nx + k * nx * ny);
+      for (let i = 0; i < nx; i++, p++) {
+        background[p] = mask[p] ? 0 : 1;
+        if (background[p] && (i === 0 || j === 0 || k === 0 || i === nx - 1 || j === ny - 1 || k === nz - 1)) border[p] = 1;
       }
     }
   }
   // 2. Flood the outside through background.
-  const sxy = nx * ny;
-  while (stack.length) {
-    const p = stack.pop()!;
-    const i = p % nx;
-    const j = Math.floor(p / nx) % ny;
-    const k = Math.floor(p / sxy);
-    if (i > 0) push(p - 1);
-    if (i < nx - 1) push(p + 1);
-    if (j > 0) push(p - nx);
-    if (j < ny - 1) push(p + nx);
-    if (k > 0) push(p - sxy);
-    if (k < nz - 1) push(p + sxy);
-  }
+  const outside = geodesicDilate(border, background, dims, Infinity);
   // 3. Whatever background the flood did not reach is a hole.
   let filled = 0;
   for (let p = 0; p < mask.length; p++) {
-    if (!mask[p] && !outside[p]) {
+    if (background[p] && !outside[p]) {
       mask[p] = 1;
       filled++;
     }
