@@ -50,8 +50,6 @@ export interface IngestResult {
   report: IngestReport;
 }
 
-export const INGEST_DEFAULTS = { allowSingleSlice: false } as const;
-
 const NIFTI_NAME = /\.nii(\.gz)?$/i;
 const IGNORED_NAMES = /^(DICOMDIR|\.DS_Store|Thumbs\.db|desktop\.ini)$/i;
 

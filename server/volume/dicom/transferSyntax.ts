@@ -73,11 +73,6 @@ const KNOWN_UNSUPPORTED: Record<string, string> = {
 
 const BY_UID = new Map(TRANSFER_SYNTAXES.map((t) => [t.uid, t]));
 
-/** The transfer syntax for `uid`, or `undefined` when holocase does not know it. */
-export function findTransferSyntax(uid: string): TransferSyntax | undefined {
-  return BY_UID.get(uid.replace(/\0/g, '').trim());
-}
-
 /**
  * The transfer syntax for `uid`; throws `DICOM_UNSUPPORTED` naming it (and what to do) when holocase
  * cannot decode it.
