@@ -51,16 +51,7 @@ function GroupSection({ group, structures }: { group: TissueGroup; structures: r
           {open ? '▾' : '▸'}
         </button>
       </div>
-      <input
-        type="range"
-        min={0.1}
-        max={1}
-        step={0.05}
-        value={opacity}
-        onChange={(e) => actions.setGroupOpacity(group, Number(e.target.value))}
-        aria-label={`${GROUP_LABELS[group]} opacity`}
-        className="opacity"
-      />
+      <OpacitySlider value={opacity} onChange={(v) => actions.setGroupOpacity(group, v)} label={`${GROUP_LABELS[group]} opacity`} />
       {open && (
         <ul>
           {structures.map((s) => (
@@ -88,19 +79,15 @@ function StructureRow({ structure }: { structure: StructureEntry }) {
           {structure.displayName}
         </span>
       </label>
-      <input
-        type="range"
-        min={0.1}
-        max={1}
-        step={0.05}
-        value={opacity}
-        onChange={(e) => actions.setOpacity(structure.name, Number(e.target.value))}
-        aria-label={`${structure.displayName} opacity`}
-        className="opacity"
-      />
+      <OpacitySlider value={opacity} onChange={(v) => actions.setOpacity(structure.name, v)} label={`${structure.displayName} opacity`} />
       <button type="button" className={isolated ? 'small on' : 'small'} onClick={() => actions.isolate('structure', structure.name)}>
         Isolate
       </button>
     </li>
   );
+}
+
+/** Opacity from 10 % (never fully invisible: hiding is the checkbox's job) to 100 %. */
+function OpacitySlider({ value, onChange, label }: { value: number; onChange: (value: number) => void; label: string }) {
+  return <input type="range" min={0.1} max={1} step={0.05} value={value} onChange={(e) => onChange(Number(e.target.value))} aria-label={label} className="opacity" />;
 }
