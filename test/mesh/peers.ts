@@ -42,6 +42,20 @@ export function paddedMask(labels: Pick<LabelMap, 'dims' | 'data'>, extent: Labe
   return { origin, size, mask };
 }
 
+/**
+ * The potential marching-cubes-fast samples at a grid point: mask − ½ (positive inside), −½ outside
+ * the padded box.
+ */
+function maskPotential({ origin, size, mask }: ReturnType<typeof paddedMask>): (x: number, y: number, z: number) => number {
+  return (x, y, z) => {
+    const i = Math.round(x - origin[0]);
+    const j = Math.round(y - origin[1]);
+    const k = Math.round(z - origin[2]);
+    if (i < 0 || j < 0 || k < 0 || i >= size[0] || j >= size[1] || k >= size[2]) return -0.5;
+    return mask[i + size[0] * (j + size[1] * k)] - 0.5;
+  };
+}
+
 /** Meshes from a list of triangle corner positions, welding equal positions (mcf shares none). */
 function weld(positions: number[][], cells: number[][]): TriangleMesh {
   const ids = new Map<string, number>();
@@ -80,13 +94,7 @@ export function mcfResolution(extent: LabelExtent): number {
 export function mcfDocumented(labels: Pick<LabelMap, 'dims' | 'data'>, extent: LabelExtent): TriangleMesh {
   const { origin, size, mask } = paddedMask(labels, extent);
   const res = mcfResolution(extent);
-  const potential = (x: number, y: number, z: number) => {
-    const i = Math.round(x - origin[0]);
-    const j = Math.round(y - origin[1]);
-    const k = Math.round(z - origin[2]);
-    if (i < 0 || j < 0 || k < 0 || i >= size[0] || j >= size[1] || k >= size[2]) return -0.5;
-    return mask[i + size[0] * (j + size[1] * k)] - 0.5;
-  };
+  const potential = maskPotential({ origin, size, mask });
   const result = mcf.marchingCubes(res, potential, [origin, [origin[0] + res, origin[1] + res, origin[2] + res]]);
   return weld(result.positions, result.cells);
 }
@@ -111,6 +119,7 @@ export function mcfPruned(labels: Pick<LabelMap, 'dims' | 'data'>, extent: Label
       }
     }
   }
+  const atPoint = maskPotential({ origin, size, mask });
   const clampAxis = (v: number, a: number) => Math.max(0, Math.min(size[a], v));
   const count = (lo: number[], hi: number[]) => {
     // Voxels (grid points) with local index in [lo, hi) per axis.
@@ -132,11 +141,7 @@ export function mcfPruned(labels: Pick<LabelMap, 'dims' | 'data'>, extent: Label
       const mixed = inside > 0 && (inside < total || total < full);
       return mixed ? 0 : 1e9;
     }
-    const i = Math.round(x - origin[0]);
-    const j = Math.round(y - origin[1]);
-    const k = Math.round(z - origin[2]);
-    if (i < 0 || j < 0 || k < 0 || i >= size[0] || j >= size[1] || k >= size[2]) return -0.5;
-    return mask[i + size[0] * (j + size[1] * k)] - 0.5;
+    return atPoint(x, y, z);
   };
   const result = mcf.marchingCubes(res, potential, [origin, [origin[0] + res, origin[1] + res, origin[2] + res]]);
   return weld(result.positions, result.cells);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { finishWithinBudget, shareTriangleBudget } from '../../mesh/triangleBudget.ts';
+import { seededRandom } from '../seededRandom.ts';
 
 describe('shareTriangleBudget', () => {
   it('gives everyone what they want when the total fits', () => {
@@ -34,8 +35,7 @@ describe('shareTriangleBudget', () => {
   });
 
   it('never exceeds the budget, whatever the mix', () => {
-    let seed = 7;
-    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const next = seededRandom(7);
     for (let trial = 0; trial < 50; trial++) {
       const requests = Array.from({ length: 1 + Math.floor(next() * 60) }, () => ({ area: next() * 1000, wanted: Math.floor(next() * 40_000) }));
       const budget = 1000 + Math.floor(next() * 500_000);

@@ -9,14 +9,7 @@ import { isHolocaseError } from '../../server/errors.ts';
 import { featureTransform, squaredDistanceTransform } from '../../server/segment/distanceTransform.ts';
 import { compareMasks, evaluateLabelMaps, parseLabelTable } from '../../server/segment/evaluate.ts';
 import { reorient } from '../../server/volume/reorient.ts';
-
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
+import { seededRandom } from '../seededRandom.ts';
 
 const coords = (p: number, dims: Vec3) => [p % dims[0], Math.floor(p / dims[0]) % dims[1], Math.floor(p / (dims[0] * dims[1]))];
 const dist2 = (a: number[], b: number[], s: Vec3) => ((a[0] - b[0]) * s[0]) ** 2 + ((a[1] - b[1]) * s[1]) ** 2 + ((a[2] - b[2]) * s[2]) ** 2;
@@ -25,7 +18,7 @@ describe('distance transform', () => {
   it('is exact against brute force, with anisotropic spacing, and finds a nearest feature', () => {
     const dims: Vec3 = [17, 13, 9];
     const spacing: Vec3 = [0.8, 1.7, 3.1];
-    const rnd = random(11);
+    const rnd = seededRandom(11);
     const n = dims[0] * dims[1] * dims[2];
     const features = Uint8Array.from({ length: n }, () => (rnd() < 0.02 ? 1 : 0));
     const list = [...features.keys()].filter((p) => features[p]).map((p) => coords(p, dims));
@@ -70,7 +63,7 @@ describe('mask comparison', () => {
     const spacing: Vec3 = [0.9, 1.4, 2.2];
     const n = dims[0] * dims[1] * dims[2];
     for (const seed of [1, 2, 3]) {
-      const rnd = random(seed);
+      const rnd = seededRandom(seed);
       const ca = [rnd() * 14, rnd() * 12, rnd() * 10];
       const cb = [ca[0] + 2, ca[1] - 1, ca[2] + 1];
       const a = new Uint8Array(n);

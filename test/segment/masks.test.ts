@@ -14,14 +14,8 @@ import { resampleLinear, resampleNearest } from '../../server/segment/resample.t
 import { homogeneousMask } from '../../server/segment/rules/homogeneity.ts';
 import { dilate, erode, fillHoles3d, fillHolesInSlices } from '../../server/segment/rules/morphology.ts';
 import { testManifest } from './onnxModels.ts';
+import { seededRandom } from '../seededRandom.ts';
 
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 const coords = (p: number, dims: Vec3) => [p % dims[0], Math.floor(p / dims[0]) % dims[1], Math.floor(p / (dims[0] * dims[1]))];
 
 /** Flood-fill labelling: component ids in visiting order. */
@@ -54,7 +48,7 @@ function bruteComponents(values: Uint8Array, dims: Vec3, connectivity: number, s
 describe('connected components', () => {
   it('match flood filling for 6, 18 and 26 neighbours, masks and label maps', () => {
     const dims: Vec3 = [15, 11, 9];
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     for (let trial = 0; trial < 12; trial++) {
       const density = 0.2 + 0.5 * rnd();
       const values = Uint8Array.from({ length: dims[0] * dims[1] * dims[2] }, () => (rnd() < density ? 1 + Math.floor(rnd() * 3) : 0));
@@ -107,7 +101,7 @@ describe('morphology', () => {
   it('dilation and erosion by a radius in mm equal thresholding the exact distance transform', () => {
     const dims: Vec3 = [24, 18, 12];
     const spacing: Vec3 = [0.7, 1.1, 2.3];
-    const rnd = random(3);
+    const rnd = seededRandom(3);
     const mask = Uint8Array.from({ length: dims[0] * dims[1] * dims[2] }, () => (rnd() < 0.4 ? 1 : 0));
     const outside = mask.map((v) => 1 - v);
     const toMask = squaredDistanceTransform(mask, dims, { spacing });
@@ -148,7 +142,7 @@ describe('morphology', () => {
 
   it('local homogeneity equals the standard deviation over the clipped box', () => {
     const dims: Vec3 = [13, 10, 8];
-    const rnd = random(5);
+    const rnd = seededRandom(5);
     const hu = Int16Array.from({ length: dims[0] * dims[1] * dims[2] }, (_, p) => (p % 13 < 6 ? 40 : 300) + Math.round((rnd() - 0.5) * 60));
     const half: Vec3 = [2, 1, 1];
     const got = homogeneousMask(hu, dims, { half, maxStd: 20 });

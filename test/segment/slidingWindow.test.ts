@@ -14,6 +14,7 @@ import { labelsFromSlices, type LabelDecision } from '../../server/segment/logit
 import { createOnnxPredictor, permutePatches } from '../../server/segment/onnxEngine.ts';
 import { gaussianImportanceMap, slidingWindow, slidingWindowSteps, type PatchPredictor } from '../../server/segment/slidingWindow.ts';
 import { positionNetwork, testManifest, thresholdNetwork, writeBundle } from './onnxModels.ts';
+import { seededRandom } from '../seededRandom.ts';
 
 let modelsDir: string;
 beforeAll(async () => {
@@ -222,11 +223,7 @@ describe('ONNX patches through onnxruntime-node', () => {
 
 describe('back to the CT grid', () => {
   function randomSlices(dims: Vec3, channels: number, seed: number): Float32Array[] {
-    let s = seed;
-    const rnd = () => {
-      s = (s * 1103515245 + 12345) % 2147483648;
-      return s / 2147483648;
-    };
+    const rnd = seededRandom(seed);
     // Smooth fields plus noise, so labels form regions with boundaries.
     return Array.from({ length: dims[2] }, (_, k) =>
       Float32Array.from({ length: channels * dims[0] * dims[1] }, (_, q) => {
