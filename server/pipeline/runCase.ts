@@ -5,10 +5,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { describeStructure } from '../../models/anatomy.ts';
 import { orientationCodes, spacingOf, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
 import { meshLabelMap, type MeshLabelMapOptions } from '../mesh/meshLabelMap.ts';
+import { structureSpecs } from '../mesh/structureSpecs.ts';
 import { loadModelBundle } from '../segment/bundle.ts';
 import { segment } from '../segment/segment.ts';
 import type { ProviderRequest } from '../segment/providers.ts';
@@ -17,7 +17,6 @@ import { writeNifti } from '../volume/nifti.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { CASE_FILES } from './caseFiles.ts';
 import type { StageContext } from './context.ts';
-
 
 export interface RunCaseOptions extends StageContext {
   /** Model bundle id in `models/` (e.g. `hu-anatomy`). */
@@ -99,11 +98,7 @@ export async function runCase(input: string | string[], outDir: string, options:
 
   // 4. Mesh.
   const meshStarted = Date.now();
-  const specs = result.structures.map(({ label, name }) => {
-    const { known: _known, ...entry } = describeStructure(name);
-    return { ...entry, label };
-  });
-  const meshed = await meshLabelMap(result.labels, specs, { ...options.mesh, ...context });
+  const meshed = await meshLabelMap(result.labels, structureSpecs(result.structures), { ...options.mesh, ...context });
   await writeFileAtomically(path.join(outDir, CASE_FILES.glb), meshed.glb);
   const meshMs = Date.now() - meshStarted;
 
@@ -134,7 +129,7 @@ export async function runCase(input: string | string[], outDir: string, options:
     })),
     glb: {
       bytes: meshed.glb.byteLength,
-      triangles: meshed.structures.reduce((sum, s) => sum + s.triangles, 0),
+      triangles: meshed.triangles,
       drawCalls: meshed.structures.length,
       centerLpsMm: meshed.centerLpsMm.map((v) => round(v, 3)) as Vec3,
     },
