@@ -203,7 +203,7 @@ async function runOnnx(ct: Volume, bundle: ModelBundle, options: SegmentOptions 
   const sliding = inference.mode === 'sliding-window';
   // Whole-volume inference is one window covering the (padded) volume.
   const windows =
-    inference.mode === 'sliding-window'
+    sliding
       ? { overlap: options.overlap ?? inference.overlap, batchSize: options.batchSize ?? inference.batchSize, blend: inference.blend, sigmaScale: inference.sigmaScale }
       : { overlap: 0, batchSize: 1, blend: 'constant' as const };
   let stats;
