@@ -15,6 +15,7 @@ import { closeSharedDecodePool, createDecodePool, type DecodePool } from '../../
 import { writeDicomSeries } from '../../server/volume/dicomWriter.ts';
 import { ingest } from '../../server/volume/ingest.ts';
 import type { Volume } from '../../server/volume/volume.ts';
+import { median } from './median.ts';
 
 const FIXTURE = resolve(import.meta.dirname, '../../../shared/fixtures/totalsegmentator/example_ct_dicom');
 
@@ -26,12 +27,6 @@ export interface IngestBenchOptions {
 }
 
 export const INGEST_BENCH_DEFAULTS = { runs: 5, syntheticSlices: 500 } satisfies Required<IngestBenchOptions>;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];

@@ -31,6 +31,7 @@ import { analyticShapes, gridAround, MEASURED_GRIDS, meshLabelOne, surfaceError,
 import { vertexNormals } from '../../mesh/normals.ts';
 import { simplifierReady } from '../../mesh/simplify.ts';
 import type { StructureMeshOptions } from '../../mesh/structureMesh.ts';
+import { median } from './median.ts';
 
 export interface MeshBenchOptions {
   /** Timed runs of our marching cubes (median reported). */
@@ -44,12 +45,6 @@ export interface MeshBenchOptions {
 }
 
 export const MESH_BENCH_DEFAULTS = { runs: 7, peerRuns: 3, mcfDocumentedMaxCells: 64 ** 3, fineSpacingMm: 0.8 } satisfies Required<MeshBenchOptions>;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 

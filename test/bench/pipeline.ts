@@ -12,14 +12,10 @@ import path from 'node:path';
 import { runCase, type CaseReport } from '../../server/pipeline/runCase.ts';
 import { writeNifti } from '../../server/volume/nifti.ts';
 import { makePhantom } from '../../server/volume/phantom.ts';
+import { median } from './median.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/totalsegmentator');
 const RUNS = 3;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function timeCase(input: string, work: string): Promise<Record<string, unknown>> {
   let report: CaseReport | undefined;

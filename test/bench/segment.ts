@@ -23,6 +23,7 @@ import { loadModelBundle, segment, type SegmentResult } from '../../server/segme
 import { readNifti } from '../../server/volume/nifti.ts';
 import type { Volume } from '../../server/volume/volume.ts';
 import { convNetwork, testManifest, thresholdNetwork, writeBundle } from '../segment/onnxModels.ts';
+import { median } from './median.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/totalsegmentator');
 
@@ -34,12 +35,6 @@ export interface SegmentBenchOptions {
 }
 
 export const SEGMENT_BENCH_DEFAULTS = { runs: 3, large: true } satisfies Required<SegmentBenchOptions>;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Medians of every timing key over several runs. */
 async function stageMedians(runs: number, fn: () => Promise<SegmentResult>): Promise<{ medians: Record<string, number>; last: SegmentResult }> {

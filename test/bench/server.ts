@@ -4,7 +4,6 @@
  * bare Node `http` server streaming the same GLB file from disk. Also the GLB's gzip/brotli sizes.
  * Each target: 3 runs of 5 s, median reported, with error and non-2xx counts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,8 @@ import { addUser, setPassword } from '../../server/auth/users.ts';
 import { createSession } from '../../server/auth/sessions.ts';
 import { ensureNextBuild } from '../../server/http/nextBuild.ts';
 import { runCase } from '../../server/pipeline/runCase.ts';
+import { median } from './median.ts';
+import { startHolocaseServe, startProcess } from './startHolocaseServe.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CT = path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz');
@@ -46,18 +47,14 @@ interface Figures {
   timeouts: number;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function measure(url: string, headers: Record<string, string> = {}): Promise<Figures & { runs: number[] }> {
   const results: AutocannonResult[] = [];
   for (let i = 0; i < RUNS; i++) {
     results.push(await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers }));
   }
   const rps = results.map((r) => r.requests.average);
-  const mid = results[rps.indexOf(median(rps))]!;
+  // Latency and throughput of the run with the median request rate.
+  const mid = [...results].sort((a, b) => a.requests.average - b.requests.average)[results.length >> 1]!;
   return {
     requestsPerSecond: Math.round(median(rps)),
     latencyP50Ms: mid.latency.p50,
@@ -68,21 +65,6 @@ async function measure(url: string, headers: Record<string, string> = {}): Promi
     timeouts: results.reduce((n, r) => n + r.timeouts, 0),
     runs: rps.map(Math.round),
   };
-}
-
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = out.match(ready);
-      if (match) resolve({ child, match });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out.slice(-2000)}`)));
-  });
 }
 
 /** The peer: the same file streamed by a bare Node http server. */
@@ -116,11 +98,7 @@ export async function bench(): Promise<Record<string, unknown>> {
   // 2. The server under test, and the bare peer.
   await ensureNextBuild();
   const port = 4100 + Math.floor(Math.random() * 90);
-  const { child: server } = await startProcess(
-    ['bin/holocase.mjs', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--skip-build'],
-    { HOLOCASE_LOG_LEVEL: 'warn' },
-    /holocase is running/,
-  );
+  const server = await startHolocaseServe(dataDir, port);
   const { child: bare, match } = await startProcess(['-e', BARE_SERVER, path.join(dataDir, 'cases', ids[0]!, 'case.glb')], {}, /port (\d+)/);
   const bareUrl = `http://127.0.0.1:${match[1]}/case.glb`;
   const base = `http://127.0.0.1:${port}`;

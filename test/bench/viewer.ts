@@ -8,8 +8,7 @@
  * meshopt compression or quantisation (gltf-transform), imported and shared the same way. Each is
  * opened RUNS times in a fresh browser context; medians are reported.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,8 @@ import { createShare } from '../../server/auth/shareLinks.ts';
 import { ensureNextBuild } from '../../server/http/nextBuild.ts';
 import { launchChromium, VIEWPORT } from '../e2e/chromium.ts';
 import { runCase } from '../../server/pipeline/runCase.ts';
+import { median } from './median.ts';
+import { startHolocaseServe } from './startHolocaseServe.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CT = path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz');
@@ -46,29 +47,6 @@ interface RunFigures {
   drawCalls: number;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function startServer(dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/holocase.mjs', 'serve', '--port', String(PORT), '--host', '127.0.0.1', '--data', dataDir, '--skip-build'], {
-    cwd: ROOT,
-    env: { ...process.env, HOLOCASE_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (/holocase is running/.test(out)) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out.slice(-2000)}`)));
-  });
-}
-
 /** The same case with its GLB rewritten without meshopt compression and quantisation. */
 async function uncompressedCopy(caseFolder: string, target: string): Promise<void> {
   await mkdir(target, { recursive: true });
@@ -82,7 +60,6 @@ async function uncompressedCopy(caseFolder: string, target: string): Promise<voi
   }
   await writeFile(path.join(target, 'case.glb'), await io.writeBinary(doc));
   for (const file of ['ct.nii.gz', 'labels.nii.gz', 'report.json']) {
-    const { copyFile } = await import('node:fs/promises');
     await copyFile(path.join(caseFolder, file), path.join(target, file));
   }
 }
@@ -139,7 +116,7 @@ export async function bench(): Promise<Record<string, unknown>> {
 
   // 2. Server and browser; alternate the two GLBs so both see the same machine state.
   await ensureNextBuild();
-  const server = await startServer(dataDir);
+  const server = await startHolocaseServe(dataDir, PORT);
   const browser = await launchChromium();
   const base = `http://localhost:${PORT}`;
   try {
