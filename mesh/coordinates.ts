@@ -47,12 +47,7 @@ export function toPatientSpace(mesh: TriangleMesh, affine: Mat4): TriangleMesh {
   return { positions: out, indices };
 }
 
-/** LPS millimetres → glTF metres relative to `centre` (LPS mm). */
-export function lpsToGltf(point: Vec3, centre: Vec3): Vec3 {
-  return [(point[0] - centre[0]) / 1000, (point[2] - centre[2]) / 1000, -(point[1] - centre[1]) / 1000];
-}
-
-/** glTF metres relative to `centre` → LPS millimetres (the inverse of `lpsToGltf`). */
+/** glTF metres relative to `centre` → LPS millimetres (the inverse of `meshToGltfFrame`'s mapping). */
 export function gltfToLps(point: Vec3, centre: Vec3): Vec3 {
   return [point[0] * 1000 + centre[0], -point[2] * 1000 + centre[1], point[1] * 1000 + centre[2]];
 }
