@@ -12,7 +12,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { applyAffine, axisVector, invertAffine, type Mat4, type Vec3 } from '../../mesh/grid.ts';
+import { applyAffine, axisVector, invertAffine, spacingOf, type Mat4, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
 import type { Volume } from './volume.ts';
@@ -186,7 +186,7 @@ function sliceGeometry(volume: Volume, tiltDeg: number): SliceGeometry {
   const t = (tiltDeg * Math.PI) / 180;
   const normal = cross(row, column0);
   const column = unit([0, 1, 2].map((n) => Math.cos(t) * column0[n] + Math.sin(t) * normal[n]) as Vec3);
-  const [di, dj] = [Math.hypot(...axisVector(a, 0)), Math.hypot(...axisVector(a, 1))];
+  const [di, dj] = spacingOf(a);
   const ci = ((ni - 1) / 2) * di, cj = ((nj - 1) / 2) * dj;
   return {
     row,
@@ -241,14 +241,20 @@ function slicePixels(volume: Volume, k: number, geometry: SliceGeometry, tiltDeg
     }
     return out;
   }
-  // Tilted plane: nearest voxel of the volume at each pixel's patient position.
-  const inverse = invertAffine(volume.affine);
-  const di = Math.hypot(...axisVector(volume.affine, 0)), dj = Math.hypot(...axisVector(volume.affine, 1));
+  // Tilted plane: nearest voxel of the volume at each pixel's patient position (applyAffine with the
+  // inverse, written out so the loop allocates nothing).
+  const m = invertAffine(volume.affine);
+  const [di, dj] = spacingOf(volume.affine);
   const origin = geometry.position(k);
+  const { row, column } = geometry;
   for (let r = 0; r < nj; r++) {
     for (let c = 0; c < ni; c++) {
-      const p = [0, 1, 2].map((n) => origin[n] + c * di * geometry.row[n] + r * dj * geometry.column[n]) as Vec3;
-      const [i, j, kk] = applyAffine(inverse, p).map(Math.round);
+      const x = origin[0] + c * di * row[0] + r * dj * column[0];
+      const y = origin[1] + c * di * row[1] + r * dj * column[1];
+      const z = origin[2] + c * di * row[2] + r * dj * column[2];
+      const i = Math.round(m[0] * x + m[1] * y + m[2] * z + m[3]);
+      const j = Math.round(m[4] * x + m[5] * y + m[6] * z + m[7]);
+      const kk = Math.round(m[8] * x + m[9] * y + m[10] * z + m[11]);
       const inside = i >= 0 && i < ni && j >= 0 && j < nj && kk >= 0 && kk < nk;
       out[r * ni + c] = store(inside ? volume.data[i + j * ni + kk * ni * nj] : fill);
     }
@@ -289,7 +295,7 @@ export async function writeDicomSeries(volume: Volume, dir: string, options: Dic
   if (!(Math.abs(tilt) < 60)) throw new HolocaseError('BAD_REQUEST', `gantry tilt must be between −60° and 60° (got ${tilt})`);
   const geometry = sliceGeometry(volume, tilt);
   const encoding = chooseEncoding(volume, o, o.fillValue);
-  const spacing = [0, 1, 2].map((a) => Math.hypot(...axisVector(volume.affine, a))) as Vec3;
+  const spacing = spacingOf(volume.affine);
   const normal = cross(geometry.row, geometry.column);
   const identity: DicomIdentity = { ...DEFAULT_IDENTITY, ...o.identity };
   const studyUid = o.studyInstanceUid ?? randomUid();
@@ -420,7 +426,7 @@ export async function writeDicomSeries(volume: Volume, dir: string, options: Dic
 /** The affine a correct reader derives from the series `writeDicomSeries` writes (sheared when tilted). */
 export function writtenAffine(volume: Volume, gantryTiltDeg = 0): Mat4 {
   const g = sliceGeometry(volume, gantryTiltDeg);
-  const [di, dj] = [Math.hypot(...axisVector(volume.affine, 0)), Math.hypot(...axisVector(volume.affine, 1))];
+  const [di, dj] = spacingOf(volume.affine);
   const p0 = g.position(0), p1 = g.position(1);
   const m: Mat4 = new Array(16).fill(0);
   for (let r = 0; r < 3; r++) {

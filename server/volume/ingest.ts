@@ -8,7 +8,7 @@
  * become Int16 when that loses nothing). Metadata is de-identified (see `deidentify`); nothing the
  * stage returns or throws carries a patient or institution attribute.
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { HolocaseError } from '../errors.ts';
@@ -53,6 +53,11 @@ export interface IngestResult {
 const NIFTI_NAME = /\.nii(\.gz)?$/i;
 const IGNORED_NAMES = /^(DICOMDIR|\.DS_Store|Thumbs\.db|desktop\.ini)$/i;
 
+/** Names a folder walk and a zip skip: hidden files, macOS resource forks, DICOMDIR and desktop litter. */
+function isIgnoredName(name: string): boolean {
+  return name.startsWith('.') || name === '__MACOSX' || IGNORED_NAMES.test(name);
+}
+
 /** Ingests a CT from a path (file, folder, zip) or a list of files. */
 export async function ingest(input: string | string[], options: IngestOptions & StageContext = {}): Promise<IngestResult> {
   const dateShiftSecret = options.dateShiftSecret ?? process.env.HOLOCASE_DATE_SHIFT_SECRET;
@@ -96,7 +101,6 @@ function displayName(path: string): string {
 }
 
 async function startsWithZipMagic(path: string): Promise<boolean> {
-  const { open } = await import('node:fs/promises');
   const handle = await open(path, 'r');
   try {
     const head = Buffer.alloc(4);
@@ -114,7 +118,7 @@ export async function listFolder(root: string): Promise<InputFile[]> {
     const entries = await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      if (entry.name.startsWith('.') || entry.name === '__MACOSX' || IGNORED_NAMES.test(entry.name)) continue;
+      if (isIgnoredName(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
       else if (entry.isFile()) out.push({ path, label: relative(root, path) });
@@ -132,10 +136,9 @@ export async function listFolder(root: string): Promise<InputFile[]> {
 async function ingestNifti(path: string, name: string, options: StageContext): Promise<IngestResult> {
   options.onProgress?.({ stage: 'ingest', fraction: 0, message: 'reading NIfTI' });
   const volume = await readNifti(path, { name });
-  const warnings: string[] = [];
   const data = toInt16IfLossless(volume.data);
   options.onProgress?.({ stage: 'ingest', fraction: 1, message: 'NIfTI read' });
-  return { volume: { ...volume, data, meta: { ...volume.meta, source: 'nifti' } }, report: { format: 'nifti', warnings } };
+  return { volume: { ...volume, data }, report: { format: 'nifti', warnings: [] } };
 }
 
 /** Int16 when every value is an integer in range (CT in HU usually is); otherwise the array unchanged. */
@@ -154,8 +157,8 @@ async function ingestZip(path: string, options: IngestOptions & StageContext): P
   try {
     options.onProgress?.({ stage: 'ingest', fraction: 0, message: 'unpacking zip' });
     const files = await extractZip(path, join(dir, 'files'), { name: basename(path), ...options.zip });
-    // The same files a folder walk skips (hidden files, macOS resource forks, DICOMDIR).
-    const wanted = files.filter((f) => !f.label.split('/').some((part) => part.startsWith('.') || part === '__MACOSX' || IGNORED_NAMES.test(part)));
+    // The same files a folder walk skips.
+    const wanted = files.filter((f) => !f.label.split('/').some(isIgnoredName));
     return await ingestFiles(wanted, basename(path), options);
   } finally {
     await rm(dir, { recursive: true, force: true });

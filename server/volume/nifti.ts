@@ -7,11 +7,11 @@
  * `scl_slope/scl_inter` apply, so a volume written by `writeNifti` reads back identical.
  */
 import { readFile } from 'node:fs/promises';
-import { gunzip, gzip, constants as zlibConstants } from 'node:zlib';
+import { createGunzip, gunzip, gzip, constants as zlibConstants } from 'node:zlib';
 import { promisify } from 'node:util';
 import { HolocaseError } from '../errors.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
-import type { Mat4, Vec3, VoxelArray } from '../../mesh/grid.ts';
+import { spacingOf, voxelVolumeMm3, type Mat4, type Vec3, type VoxelArray } from '../../mesh/grid.ts';
 import type { Volume } from './volume.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -78,7 +78,7 @@ export function parseNiftiHeader(bytes: Uint8Array, name = 'NIfTI file'): NiftiH
   const sizeofHdr = view.getInt32(0, true);
   if (sizeofHdr !== HEADER_SIZE) {
     if (view.getInt32(0, false) === HEADER_SIZE) littleEndian = false;
-    else if (view.getInt32(0, true) === 540 || view.getInt32(0, false) === 540) {
+    else if (sizeofHdr === 540 || view.getInt32(0, false) === 540) {
       throw new HolocaseError('NIFTI_UNSUPPORTED', `${name} is NIfTI-2; holocase reads NIfTI-1 (convert with nibabel or dcm2niix)`);
     } else {
       throw new HolocaseError('NIFTI_MALFORMED', `${name} is not a NIfTI-1 file (header size field is ${sizeofHdr}, expected 348)`);
@@ -141,11 +141,7 @@ export function parseNiftiHeader(bytes: Uint8Array, name = 'NIfTI file'): NiftiH
   if (affineRas.some((v) => !Number.isFinite(v))) {
     throw new HolocaseError('NIFTI_MALFORMED', `${name} has a non-finite ${affineSource} affine`);
   }
-  const det3 =
-    affineRas[0] * (affineRas[5] * affineRas[10] - affineRas[6] * affineRas[9]) -
-    affineRas[1] * (affineRas[4] * affineRas[10] - affineRas[6] * affineRas[8]) +
-    affineRas[2] * (affineRas[4] * affineRas[9] - affineRas[5] * affineRas[8]);
-  if (Math.abs(det3) < 1e-9) {
+  if (voxelVolumeMm3(affineRas) < 1e-9) {
     throw new HolocaseError('NIFTI_MALFORMED', `${name} has a degenerate ${affineSource} affine (zero voxel volume)`);
   }
   return {
@@ -247,8 +243,11 @@ function copyTyped(type: Datatype, bytes: Uint8Array, offset: number, count: num
   // Copy into a fresh, aligned buffer; swap bytes for big-endian files.
   const out = new Uint8Array(count * type.bytes);
   out.set(bytes.subarray(offset, offset + out.length));
-  if (!littleEndian && type.bytes > 1) {
-    for (let i = 0; i < out.length; i += type.bytes) out.subarray(i, i + type.bytes).reverse();
+  if (!littleEndian) {
+    const buffer = Buffer.from(out.buffer);
+    if (type.bytes === 2) buffer.swap16();
+    else if (type.bytes === 4) buffer.swap32();
+    else if (type.bytes === 8) buffer.swap64();
   }
   return type.make(out.buffer, 0, count);
 }
@@ -346,8 +345,7 @@ async function inflateNifti(gz: Uint8Array, name: string): Promise<Uint8Array> {
 }
 
 /** Inflates only the first `length` bytes of a gzip stream (fewer if the stream is shorter). */
-async function inflatePrefix(gz: Uint8Array, length: number): Promise<Buffer> {
-  const { createGunzip } = await import('node:zlib');
+function inflatePrefix(gz: Uint8Array, length: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -415,7 +413,7 @@ export function encodeNifti(volume: Volume, description = 'holocase'): Uint8Arra
   const out = new Uint8Array(voxOffset + count * type.bytes);
   const view = new DataView(out.buffer);
   const ras = flipRasLps(volume.affine);
-  const spacing = [0, 1, 2].map((c) => Math.hypot(ras[c], ras[4 + c], ras[8 + c]));
+  const spacing = spacingOf(ras);
   view.setInt32(0, HEADER_SIZE, true);
   view.setInt16(40, 3, true);
   volume.dims.forEach((n, i) => view.setInt16(42 + 2 * i, n, true));

@@ -757,13 +757,11 @@ export function makePhantom(options: PhantomOptions = {}): Phantom {
       }
     }
   };
-  const used = new Set<number>();
   buildAnatomy({
     add(solids, name, tissue) {
       const label = name === 0 ? 0 : PHANTOM_LABELS[name];
       const value = HU[tissue][o.contrast ? 1 : 0];
       for (const solid of Array.isArray(solids) ? solids : [solids]) fill({ ...solid, label, hu: value });
-      if (label) used.add(label);
     },
   }, { table: o.table });
 
@@ -782,7 +780,7 @@ export function makePhantom(options: PhantomOptions = {}): Phantom {
   const present = new Uint8Array(256);
   for (let n = 0; n < labels.length; n++) present[labels[n]] = 1;
   const table: Record<number, string> = {};
-  for (const [name, id] of Object.entries(PHANTOM_LABELS)) if (present[id] && used.has(id)) table[id] = name;
+  for (const [name, id] of Object.entries(PHANTOM_LABELS)) if (present[id]) table[id] = name;
 
   // 5. Reorient both volumes to the requested axis order (exact permutation and flips).
   const meta = {

@@ -43,28 +43,22 @@ export function floodFill(dims: Vec3, seeds: number[], pass: (n: number) => bool
   const [nx, ny, nz] = dims;
   const seen = new Uint8Array(nx * ny * nz);
   const stack: number[] = [];
-  for (const s of seeds) {
-    if (pass(s) && !seen[s]) {
-      seen[s] = 1;
-      stack.push(s);
+  const visit = (m: number): void => {
+    if (!seen[m] && pass(m)) {
+      seen[m] = 1;
+      stack.push(m);
     }
-  }
+  };
+  for (const s of seeds) visit(s);
   while (stack.length) {
     const n = stack.pop()!;
     const i = n % nx, j = Math.floor(n / nx) % ny, k = Math.floor(n / (nx * ny));
-    const next: number[] = [];
-    if (i > 0) next.push(n - 1);
-    if (i < nx - 1) next.push(n + 1);
-    if (j > 0) next.push(n - nx);
-    if (j < ny - 1) next.push(n + nx);
-    if (k > 0) next.push(n - nx * ny);
-    if (k < nz - 1) next.push(n + nx * ny);
-    for (const m of next) {
-      if (!seen[m] && pass(m)) {
-        seen[m] = 1;
-        stack.push(m);
-      }
-    }
+    if (i > 0) visit(n - 1);
+    if (i < nx - 1) visit(n + 1);
+    if (j > 0) visit(n - nx);
+    if (j < ny - 1) visit(n + nx);
+    if (k > 0) visit(n - nx * ny);
+    if (k < nz - 1) visit(n + nx * ny);
   }
   return seen;
 }

@@ -86,29 +86,29 @@ export async function assembleSliceStack(stack: SliceStack, options: AssembleOpt
     const instance = entry.slices[0].slice.instance;
     const layout = instance.header.layout;
     const size = nativeFrameSize(layout);
-    for (const { slice, k } of entry.slices) {
-      if (++sinceYield >= yieldEvery) {
-        sinceYield = 0;
-        await new Promise((resolve) => setImmediate(resolve));
-        throwIfAborted(options.signal);
-      }
-      if (!buffer || buffer.length < size) buffer = Buffer.allocUnsafe(size);
-      const bytes = buffer.subarray(0, size);
-      const position = instance.header.pixelData!.offset + slice.frame * size;
-      const fd = openSync(instance.path, 'r');
-      try {
+    const fd = openSync(instance.path, 'r');
+    try {
+      for (const { slice, k } of entry.slices) {
+        if (++sinceYield >= yieldEvery) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+          throwIfAborted(options.signal);
+        }
+        if (!buffer || buffer.length < size) buffer = Buffer.allocUnsafe(size);
+        const bytes = buffer.subarray(0, size);
+        const position = instance.header.pixelData!.offset + slice.frame * size;
         let at = 0;
         while (at < size) {
           const bytesRead = readSync(fd, bytes, at, size - at, position + at);
           if (bytesRead === 0) throw new HolocaseError('DICOM_TRUNCATED', `${name(k)} is cut short: its file ended while its pixel data was read`);
           at += bytesRead;
         }
-      } finally {
-        closeSync(fd);
+        if (instance.transferSyntax.codec === 'native-big-endian') swapToLittleEndian(bytes, layout.bitsAllocated);
+        clamped += writeHounsfield(bytes, layout, data, k * plane, hounsfieldOf(slice));
+        report();
       }
-      if (instance.transferSyntax.codec === 'native-big-endian') swapToLittleEndian(bytes, layout.bitsAllocated);
-      clamped += writeHounsfield(bytes, layout, data, k * plane, hounsfieldOf(slice));
-      report();
+    } finally {
+      closeSync(fd);
     }
   }
 

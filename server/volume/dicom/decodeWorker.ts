@@ -5,10 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { isHolocaseError } from '../../errors.ts';
-import { decodeFrame } from './decodeFrame.ts';
-import { writeHounsfield } from './pixelValues.ts';
+import { decodeInline, type DecodeReply, type DecodeRequest } from './decodePool.ts';
 import { requireTransferSyntax } from './transferSyntax.ts';
-import type { DecodeReply, DecodeRequest } from './decodePool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('decodeWorker runs in a worker thread');
@@ -26,13 +24,9 @@ port.on('message', (request: DecodeRequest) => {
   );
 });
 
+/** The same work as decoding on the calling thread; the result (a fresh array) is transferred back without a copy. */
 async function handle(request: DecodeRequest): Promise<DecodeReply> {
-  // 1. Decode to stored sample bytes.
-  const transferSyntax = requireTransferSyntax(request.transferSyntaxUid);
-  const bytes = await decodeFrame(request.encoded, transferSyntax, request.layout, request.name);
-  if (!request.hounsfield) return { id: request.id, ok: true, pixels: bytes, clamped: 0 };
-  // 2. Apply the modality LUT into a fresh Int16 slice (transferred back without a copy).
-  const out = new Int16Array(request.layout.rows * request.layout.columns);
-  const clamped = writeHounsfield(bytes, request.layout, out, 0, request.hounsfield);
-  return { id: request.id, ok: true, pixels: out, clamped };
+  const { id, encoded, layout, name, hounsfield } = request;
+  const { pixels, clamped } = await decodeInline({ encoded, transferSyntax: requireTransferSyntax(request.transferSyntaxUid), layout, name, hounsfield });
+  return { id, ok: true, pixels, clamped };
 }

@@ -5,7 +5,7 @@
  * Enhanced multi-frame images with per-frame functional groups). Values are checked here, so later
  * stages can trust them; a header that cannot describe an image gives a `HolocaseError` naming the field.
  */
-import type { DataSet, Element } from 'dicom-parser';
+import type { DataSet } from 'dicom-parser';
 import { HolocaseError } from '../../errors.ts';
 import type { Vec3 } from '../../../mesh/grid.ts';
 import type { TransferSyntax } from './transferSyntax.ts';
@@ -170,7 +170,7 @@ export function readImageHeader(dataSet: DataSet, transferSyntax: TransferSyntax
       frameGeometry.push(readEnhancedGeometry(own, shared, name));
       frameRescale.push(readEnhancedRescale(own, shared, name) ?? rescale);
     }
-    const measures = firstItem(own0(perFrame), TAG.pixelMeasures) ?? firstItem(shared, TAG.pixelMeasures);
+    const measures = firstItem(perFrame?.[0]?.dataSet, TAG.pixelMeasures) ?? firstItem(shared, TAG.pixelMeasures);
     sliceThicknessMm ??= measures ? numberOf(measures, TAG.sliceThickness) : undefined;
   } else {
     const geometry = readPlane(dataSet, dataSet, dataSet, name);
@@ -204,10 +204,6 @@ export function readImageHeader(dataSet: DataSet, transferSyntax: TransferSyntax
     enhanced,
     pixelData,
   };
-}
-
-function own0(perFrame: Element[] | undefined): DataSet | undefined {
-  return perFrame?.[0]?.dataSet;
 }
 
 /** True when a dataset carries an image (Pixel Data) rather than, say, a report or a DICOMDIR. */

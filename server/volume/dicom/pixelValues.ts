@@ -57,6 +57,13 @@ export interface HounsfieldOptions {
 const INT16_MIN = -32768;
 const INT16_MAX = 32767;
 
+/** The stored values that are padding, `[low, high]` inclusive; an empty range when there is no padding. */
+function paddingRange(padding: PixelPadding | undefined): [number, number] {
+  if (!padding) return [Infinity, -Infinity];
+  const { value, rangeLimit = value } = padding;
+  return [Math.min(value, rangeLimit), Math.max(value, rangeLimit)];
+}
+
 /**
  * Writes one frame's values after the modality LUT (`stored × slope + intercept`, rounded, clamped to
  * the Int16 range) into `target` from `offset`, mapping padding to `paddingOutput`. Returns how many
@@ -118,8 +125,7 @@ function hounsfieldTable(layout: PixelLayout, options: HounsfieldOptions): Int32
   const shift = 32 - bits;
   const mask = 2 ** bits - 1;
   const { slope, intercept } = options.rescale;
-  const padLow = options.padding ? Math.min(options.padding.value, options.padding.rangeLimit ?? options.padding.value) : Infinity;
-  const padHigh = options.padding ? Math.max(options.padding.value, options.padding.rangeLimit ?? options.padding.value) : -Infinity;
+  const [padLow, padHigh] = paddingRange(options.padding);
   for (let w = 0; w < 65536; w++) {
     // The stored value: sign-extended from Bits Stored, or masked to it.
     const v = signed ? (w << shift) >> shift : w & mask;
@@ -148,13 +154,7 @@ function writeHounsfieldGeneric(bytes: Uint8Array, layout: PixelLayout, out: Int
   const bits = layout.bitsStored;
   const extend = signed && bits < layout.bitsAllocated ? 32 - bits : 0;
   const mask = !signed && bits < layout.bitsAllocated ? 2 ** bits - 1 : 0;
-  let padLow = Infinity;
-  let padHigh = -Infinity;
-  if (options.padding) {
-    const { value, rangeLimit } = options.padding;
-    padLow = Math.min(value, rangeLimit ?? value);
-    padHigh = Math.max(value, rangeLimit ?? value);
-  }
+  const [padLow, padHigh] = paddingRange(options.padding);
   const step = layout.samplesPerPixel;
   let clamped = 0;
   for (let i = 0; i < out.length; i++) {

@@ -11,7 +11,7 @@ import { HolocaseError, isHolocaseError } from '../../errors.ts';
 import { deidentify, type DeidentifiedAttributes, type DeidentifyOptions } from '../deidentify.ts';
 import { checkNativePixelData } from './frames.ts';
 import { hasPixelData, readImageHeader, textOf, type DicomImageHeader } from './imageHeader.ts';
-import { parseDicom, sniffDicom } from './parse.ts';
+import { parseDicom, sniffDicom, type ParsedDicom } from './parse.ts';
 import type { TransferSyntax } from './transferSyntax.ts';
 
 /** A readable DICOM image file. */
@@ -74,30 +74,18 @@ export function scanFile(path: string, label: string, options: ScanOptions = {})
     if (/\.nii(\.gz)?$/i.test(label) && looksLikeNifti(head)) return { kind: 'nifti', label, path };
     return { kind: 'other', label, what: describeFileKind(head, label) };
   }
-  // 2. Parse the header; re-read the whole file when the header (or a deflated dataset) needs it.
-  let parsed;
-  try {
-    try {
-      parsed = parseDicom(head, { name: label, untilPixelData: true });
-    } catch (error) {
-      if (head.length >= size) throw error;
-      ({ head, size } = readHead(path, size));
-      parsed = parseDicom(head, { name: label, untilPixelData: true });
-    }
-  } catch (error) {
-    if (!isHolocaseError(error)) throw error;
-    return { kind: 'damaged', label, error, seriesInstanceUid: partialSeriesUid(head) };
-  }
-  if (!hasPixelData(parsed.dataSet) && head.length < size) {
-    // The head may have ended exactly between two elements, before the pixel data: read it all.
+  // 2. Parse the header from the head; parse the whole file instead when the head was not enough (the
+  //    header or a deflated dataset runs past it, or it ended between two elements before the pixel data).
+  let attempt = parseHeader(head, label);
+  if (head.length < size && ('failure' in attempt || !hasPixelData(attempt.dataSet))) {
     ({ head, size } = readHead(path, size));
-    try {
-      parsed = parseDicom(head, { name: label, untilPixelData: true });
-    } catch (error) {
-      if (!isHolocaseError(error)) throw error;
-      return { kind: 'damaged', label, error, seriesInstanceUid: partialSeriesUid(head) };
-    }
+    attempt = parseHeader(head, label);
   }
+  if ('failure' in attempt) {
+    if (!isHolocaseError(attempt.failure)) throw attempt.failure;
+    return { kind: 'damaged', label, error: attempt.failure, seriesInstanceUid: partialSeriesUid(head) };
+  }
+  const parsed = attempt;
   if (!hasPixelData(parsed.dataSet)) return { kind: 'dicom-without-image', label };
   // 3. The image header, and a check that native pixel data is all there.
   try {
@@ -110,6 +98,15 @@ export function scanFile(path: string, label: string, options: ScanOptions = {})
   } catch (error) {
     if (!isHolocaseError(error)) throw error;
     return { kind: 'damaged', label, error, seriesInstanceUid: textOf(parsed.dataSet, 'x0020000e') };
+  }
+}
+
+/** The dataset up to its Pixel Data, or what parsing threw. */
+function parseHeader(bytes: Uint8Array, label: string): ParsedDicom | { failure: unknown } {
+  try {
+    return parseDicom(bytes, { name: label, untilPixelData: true });
+  } catch (failure) {
+    return { failure };
   }
 }
 
