@@ -57,10 +57,12 @@ export const DEFAULTS: ServerConfig = {
   defaultModel: 'hu-anatomy',
 };
 
-const flag = z
-  .string()
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()))
-  .optional();
+/** An on/off setting as people write it: `1`, `true`, `yes` or `on` (any case) is on; anything else, or none, is off. */
+export function parseFlag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
+
+const flag = z.string().transform(parseFlag).optional();
 const positiveInt = z.coerce.number().int().positive().optional();
 
 const EnvSchema = z.object({

@@ -2,7 +2,8 @@
  * Password hashing with scrypt (node:crypto), a random 16-byte salt per password, parameters stored
  * with the hash so they can be raised later: `scrypt$N$r$p$<salt b64>$<hash b64>`.
  */
-import { randomBytes, randomInt, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomCharacters } from './tokens.ts';
 
 export interface PasswordOptions {
   /** CPU/memory cost (power of two). 2^15 with r = 8 takes ~32 MiB and ~60 ms here. */
@@ -48,9 +49,7 @@ const OTP_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
 /** A one-time password for a new account: 16 characters (~79 bits), no look-alike characters. */
 export function oneTimePassword(length = 16): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += OTP_ALPHABET[randomInt(OTP_ALPHABET.length)];
-  return out;
+  return randomCharacters(OTP_ALPHABET, length);
 }
 
 /** What a new password must satisfy, in words. */

@@ -4,12 +4,11 @@
  * headset keyboard, which redeems (rate-limited) to a fresh token of the same share.
  * Revoked or expired → GONE (410); never existed → NOT_FOUND (404).
  */
-import { randomInt } from 'node:crypto';
 import { HolocaseError } from '../errors.ts';
 import type { Database } from '../store/database.ts';
 import { getCase, type CaseRow } from '../store/cases.ts';
 import { newId } from '../store/caseFolders.ts';
-import { hashToken, randomToken } from './tokens.ts';
+import { hashToken, randomCharacters, randomToken } from './tokens.ts';
 
 /** No 0/O, 1/I/L, 5/S or 2/Z look-alikes: 27 characters, 6 of them ≈ 3.9·10⁸ codes. */
 export const CODE_ALPHABET = '346789ABCDEFGHJKMNPQRTUVWXY';
@@ -61,12 +60,6 @@ function info(r: RawShare, now: number): ShareInfo {
   };
 }
 
-function randomCode(): string {
-  let code = '';
-  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
-  return code;
-}
-
 /** Upper-cases and drops separators, so `k7p-4xm` and `K7P 4XM` are the same code. */
 export function normalizeCode(code: string): string {
   return code.toUpperCase().replace(/[^0-9A-Z]/g, '');
@@ -87,7 +80,7 @@ export function createShare(db: Database, caseId: string, options: ShareOptions 
   const token = randomToken(16);
   const expiresAt = now + Math.round(days * 86400_000);
   for (let attempt = 0; ; attempt++) {
-    const code = randomCode();
+    const code = randomCharacters(CODE_ALPHABET, CODE_LENGTH);
     try {
       db.transaction(() => {
         db.prepare(`INSERT INTO shares (id, case_id, code_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`).run(
@@ -100,7 +93,7 @@ export function createShare(db: Database, caseId: string, options: ShareOptions 
         );
         db.prepare(`INSERT INTO share_tokens (token_hash, share_id, created_at) VALUES (?, ?, ?)`).run(hashToken(token), id, now);
       })();
-      const row = db.prepare(`SELECT * FROM shares WHERE id = ?`).get(id) as RawShare;
+      const row: RawShare = { id, case_id: caseId, created_at: now, expires_at: expiresAt, revoked_at: null };
       return { ...info(row, now), url: `/s/${token}`, token, code: `${code.slice(0, 3)}-${code.slice(3)}` };
     } catch (error) {
       if (attempt < 5 && String((error as Error).message).includes('UNIQUE')) continue;

@@ -46,3 +46,19 @@ export function parseTriple(value: string, option: string): [number, number, num
   }
   return parts as [number, number, number];
 }
+
+/**
+ * A numeric option: undefined when not given; a usage error `<option> takes <what> (got "<value>")`
+ * when it is blank, not a finite number, or refused by `accept`.
+ */
+export function parseNumberOption(value: string | undefined, option: string, what: string, accept: (n: number) => boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !accept(n)) throw new UsageError(`${option} takes ${what} (got "${value}")`);
+  return n;
+}
+
+/** `--port`: a TCP port number (0 lets the system choose). */
+export function parsePortOption(value: string | undefined): number | undefined {
+  return parseNumberOption(value, '--port', 'a port number', (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
+}

@@ -16,7 +16,7 @@ import { getCase } from '../store/cases.ts';
 import { importCaseFolder } from '../store/importCaseFolder.ts';
 import { makePhantom } from '../volume/phantom.ts';
 import { writeNifti } from '../volume/nifti.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, parsePortOption } from './args.ts';
 import { run as serve } from './serve.ts';
 
 const HELP = `usage: holocase demo [--port N] [--data DIR] [--https] [--model ID]
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, OPTIONS, HELP);
   if (!args) return 0;
   const v = args.values;
-  const config = loadConfig({ dataDir: v.data, port: v.port === undefined ? undefined : Number(v.port), https: v.https || undefined });
+  const config = loadConfig({ dataDir: v.data, port: parsePortOption(v.port), https: v.https || undefined });
 
   // 1. An administrator, and the demo case owned by them.
   const db = openDatabase(config.dataDir);

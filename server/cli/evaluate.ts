@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import type { LabelMap } from '../../mesh/grid.ts';
-import { HolocaseError } from '../errors.ts';
+import { labelMapFromVolume } from '../mesh/labelMapFromVolume.ts';
 import { evaluateLabelMaps, parseLabelTable, readLabelTable, type EvaluationReport, type LabelTable } from '../segment/evaluate.ts';
 import { loadModelBundle } from '../segment/segment.ts';
 import { readNifti } from '../volume/nifti.ts';
@@ -26,18 +26,8 @@ options:
       --json                 print the report as JSON
   -h, --help                 this help`;
 
-async function readLabelMap(path: string): Promise<LabelMap> {
-  const volume = await readNifti(path);
-  const data = volume.data;
-  if (data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Uint32Array) return { dims: volume.dims, affine: volume.affine, data };
-  // Other integer or float storage: accept whole non-negative numbers.
-  const out = new Uint16Array(data.length);
-  for (let p = 0; p < data.length; p++) {
-    const v = data[p];
-    if (!(v >= 0 && v <= 65535 && Number.isInteger(v))) throw new HolocaseError('LABELS_INVALID', `${path} is not a label map: voxel ${p} holds ${v} (labels are whole numbers 0–65535)`);
-    out[p] = v;
-  }
-  return { dims: volume.dims, affine: volume.affine, data: out };
+async function readLabelMap(file: string): Promise<LabelMap> {
+  return labelMapFromVolume(await readNifti(file), file);
 }
 
 function fmt(value: number | null, digits: number, width: number): string {

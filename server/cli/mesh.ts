@@ -14,7 +14,7 @@ import type { Progress } from '../pipeline/context.ts';
 import { loadModelBundle } from '../segment/bundle.ts';
 import { labelEntries } from '../segment/manifest.ts';
 import { readNifti } from '../volume/nifti.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, parseNumberOption } from './args.ts';
 import { UsageError } from './main.ts';
 
 const HELP = `usage: holocase mesh <labels.nii.gz> (--model <id> | --labels <table.json>) -o <case.glb>
@@ -48,14 +48,6 @@ const OPTIONS = {
   workers: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
-
-function parseNumber(value: string | undefined, option: string, { integer = false, min = 0, exclusive = true } = {}): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  const ok = Number.isFinite(n) && (exclusive ? n > min : n >= min) && (!integer || Number.isInteger(n));
-  if (!ok) throw new UsageError(`${option} takes a ${integer ? 'whole' : 'positive'} number${exclusive ? '' : ` ≥ ${min}`} (got "${value}")`);
-  return n;
-}
 
 /** What `--json` prints. */
 export interface MeshCommandResult {
@@ -106,9 +98,9 @@ export async function run(argv: string[]): Promise<number> {
   const v = args.values;
   if (!v.out) throw new UsageError(`-o <case.glb> is required\n\n${HELP}`);
   if ((v.model === undefined) === (v.labels === undefined)) throw new UsageError(`give either --model <id> or --labels <table.json>\n\n${HELP}`);
-  const maxTriangles = parseNumber(v['max-triangles'], '--max-triangles', { integer: true });
-  const errorMm = parseNumber(v['error-mm'], '--error-mm');
-  const workers = parseNumber(v.workers, '--workers', { integer: true, min: 0, exclusive: false });
+  const maxTriangles = parseNumberOption(v['max-triangles'], '--max-triangles', 'a whole number', (n) => Number.isInteger(n) && n > 0);
+  const errorMm = parseNumberOption(v['error-mm'], '--error-mm', 'a positive number', (n) => n > 0);
+  const workers = parseNumberOption(v.workers, '--workers', 'a whole number ≥ 0', (n) => Number.isInteger(n) && n >= 0);
 
   // Label table, then label map.
   const table = v.labels !== undefined ? await readLabelTable(v.labels) : labelEntries((await loadModelBundle(v.model!)).manifest);

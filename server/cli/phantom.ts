@@ -2,14 +2,14 @@
  * `holocase phantom -o demo.nii.gz`: writes the procedural CT torso, its exact label map and label
  * table, and optionally the same CT as a DICOM series.
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { orientationCodes, spacingOf } from '../../mesh/grid.ts';
 import { writeDicomSeries } from '../volume/dicomWriter.ts';
 import { writeNifti } from '../volume/nifti.ts';
 import { DEFAULTS, makePhantom } from '../volume/phantom.ts';
 import { parseOrientationCode } from '../volume/reorient.ts';
-import { parseCommandArgs, parseTriple } from './args.ts';
+import { writeFileAtomically } from '../writeFileAtomically.ts';
+import { parseCommandArgs, parseNumberOption, parseTriple } from './args.ts';
 import { UsageError } from './main.ts';
 
 const HELP = `usage: holocase phantom -o OUT.nii.gz [options]
@@ -45,13 +45,6 @@ function splitNiftiName(file: string): { base: string; ext: string } {
   return { base: match[1], ext: match[2] };
 }
 
-function parseNumber(value: string | undefined, option: string, check: (v: number) => boolean, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || !check(v)) throw new UsageError(`${option} takes ${what} (got "${value}")`);
-  return v;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, OPTIONS, HELP);
   if (!args) return 0;
@@ -69,8 +62,8 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--orientation: ${(error as Error).message}`);
     }
   }
-  const seed = parseNumber(v.seed, '--seed', Number.isInteger, 'a whole number');
-  const noiseHu = parseNumber(v.noise, '--noise', (n) => n >= 0 && n <= 1000, 'a noise level between 0 and 1000 HU');
+  const seed = parseNumberOption(v.seed, '--seed', 'a whole number', Number.isInteger);
+  const noiseHu = parseNumberOption(v.noise, '--noise', 'a noise level between 0 and 1000 HU', (n) => n >= 0 && n <= 1000);
 
   // 2. The phantom.
   const started = performance.now();
@@ -82,15 +75,8 @@ export async function run(argv: string[]): Promise<number> {
   const tablePath = `${base}_labels.json`;
   await writeNifti(phantom.ct, v.output, 'holocase CT phantom');
   await writeNifti(phantom.labels, labelsPath, 'holocase CT phantom labels');
-  const tmp = `${tablePath}.${process.pid}.tmp`;
   const table = Object.fromEntries(Object.entries(phantom.table).map(([id, name]) => [String(id), name]));
-  try {
-    await writeFile(tmp, `${JSON.stringify(table, null, 1)}\n`);
-    await rename(tmp, tablePath);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(tablePath, `${JSON.stringify(table, null, 1)}\n`);
   const files = [v.output, labelsPath, tablePath];
   if (v.dicom) {
     const written = await writeDicomSeries(phantom.ct, v.dicom, { seriesDescription: 'holocase phantom CT' });

@@ -5,7 +5,7 @@
 import { runCase } from '../pipeline/runCase.ts';
 import { PROVIDER_REQUESTS } from '../segment/providers.ts';
 import type { Progress } from '../pipeline/context.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, parseNumberOption } from './args.ts';
 import { UsageError } from './main.ts';
 
 const HELP = `usage: holocase run <ct> --model <id> -o <dir> [--label TEXT] [--provider auto|cpu|cuda|tensorrt]
@@ -32,13 +32,6 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-function positiveNumber(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${option} takes a positive number (got "${value}")`);
-  return n;
-}
-
 /** One line per stage change, rewritten in place on a terminal. */
 function terminalProgress(): (p: Progress) => void {
   let last = '';
@@ -64,8 +57,8 @@ export async function run(argv: string[]): Promise<number> {
     label: v.label,
     provider,
     mesh: {
-      maxTriangles: positiveNumber(v['max-triangles'], '--max-triangles'),
-      errorMm: positiveNumber(v['error-mm'], '--error-mm'),
+      maxTriangles: parseNumberOption(v['max-triangles'], '--max-triangles', 'a positive number', (n) => n > 0),
+      errorMm: parseNumberOption(v['error-mm'], '--error-mm', 'a positive number', (n) => n > 0),
       compress: !v.uncompressed,
     },
     onProgress: v.json ? undefined : terminalProgress(),

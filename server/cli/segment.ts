@@ -12,7 +12,7 @@ import { listModelBundles, loadModelBundle, segment } from '../segment/segment.t
 import { ingest } from '../volume/ingest.ts';
 import { writeNifti } from '../volume/nifti.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, parseNumberOption } from './args.ts';
 import { UsageError } from './main.ts';
 
 const HELP = `usage: holocase segment <ct> --model <id> -o <labels.nii.gz> [options]
@@ -62,10 +62,8 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`give the CT to segment\n\n${HELP}`);
   if (!values.out) throw new UsageError(`-o/--out is required\n\n${HELP}`);
   if (!/\.nii(\.gz)?$/i.test(values.out)) throw new UsageError(`--out must end in .nii.gz or .nii (got "${values.out}")`);
-  const overlap = values.overlap === undefined ? undefined : Number(values.overlap);
-  if (overlap !== undefined && !(overlap >= 0 && overlap <= 0.95)) throw new UsageError(`--overlap takes a number from 0 to 0.95 (got "${values.overlap}")`);
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads takes a whole number ≥ 1 (got "${values.threads}")`);
+  const overlap = parseNumberOption(values.overlap, '--overlap', 'a number from 0 to 0.95', (n) => n >= 0 && n <= 0.95);
+  const threads = parseNumberOption(values.threads, '--threads', 'a whole number ≥ 1', (n) => Number.isInteger(n) && n >= 1);
 
   const quiet = Boolean(values.json);
   let lastProgress = -1;

@@ -9,8 +9,7 @@ import { ensureNextBuild, nextDistDir, PROJECT_ROOT } from '../http/nextBuild.ts
 import { createRuntime, installRuntime } from '../http/runtime.ts';
 import { startServer } from '../http/startServer.ts';
 import { loadTlsMaterial } from '../http/tls.ts';
-import { parseCommandArgs } from './args.ts';
-import { UsageError } from './main.ts';
+import { parseCommandArgs, parsePortOption } from './args.ts';
 
 const HELP = `usage: holocase serve [--port N] [--host H] [--data DIR] [--https] [--cert FILE --key FILE] [--skip-build]
 
@@ -39,8 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, OPTIONS, HELP);
   if (!args) return 0;
   const v = args.values;
-  const port = v.port === undefined ? undefined : Number(v.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port takes a port number (got "${v.port}")`);
+  const port = parsePortOption(v.port);
   const overrides: Partial<ServerConfig> = { dataDir: v.data, port, host: v.host, https: v.https || undefined, tlsCert: v.cert, tlsKey: v.key };
   const config = loadConfig(overrides);
   if (config.tlsCert && !config.https) config.https = true;

@@ -8,8 +8,7 @@ import { HolocaseError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { PROJECT_ROOT } from '../http/nextBuild.ts';
 import { startRedisWorker } from '../jobs/redisWorker.ts';
-import { parseCommandArgs } from './args.ts';
-import { UsageError } from './main.ts';
+import { parseCommandArgs, parseNumberOption } from './args.ts';
 
 const HELP = `usage: holocase worker [--data DIR] [--concurrency N]
 
@@ -25,8 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const config = loadConfig({ dataDir: args.values.data });
   if (!config.redisUrl) throw new HolocaseError('BAD_REQUEST', 'set REDIS_URL to the Redis server the web server uses');
-  const concurrency = args.values.concurrency === undefined ? undefined : Number(args.values.concurrency);
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency takes a whole number ≥ 1');
+  const concurrency = parseNumberOption(args.values.concurrency, '--concurrency', 'a whole number ≥ 1', (n) => Number.isInteger(n) && n >= 1);
   const log = createLogger({ level: config.logLevel, bindings: { role: 'worker' } });
   const worker = startRedisWorker({ redisUrl: config.redisUrl, dataDir: config.dataDir, projectRoot: PROJECT_ROOT, log, logLevel: config.logLevel, concurrency });
   await worker.waitUntilReady();

@@ -61,7 +61,7 @@ export function apiRoute<P = Record<string, never>>(
       const forwarded = rt.config.trustProxy ? request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
       const clientIp = forwarded || request.headers.get(CLIENT_IP_HEADER) || request.headers.get('x-forwarded-for') || 'unknown';
       const params = ((await context?.params) ?? {}) as P;
-      return await handler({ request, params, rt, user: options.auth === 'none' ? undefined : user, sessionToken, requestId, clientIp, log });
+      return await handler({ request, params, rt, user, sessionToken, requestId, clientIp, log });
     } catch (error) {
       return errorResponse(error, log, requestId);
     }

@@ -4,6 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { User } from '../auth/users.ts';
+import { parseFlag } from '../config.ts';
 import { caseLayout, newId } from '../store/caseFolders.ts';
 import { insertCase } from '../store/cases.ts';
 import { startCaseJob } from '../jobs/caseLifecycle.ts';
@@ -22,17 +23,13 @@ export function cleanLabel(label: string | undefined): string {
   return (label ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 200);
 }
 
-export function parseBoolean(value: string | undefined): boolean {
-  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
-}
-
 export async function acceptCaseUpload(rt: Runtime, user: User, request: Request): Promise<AcceptedUpload> {
   const id = newId();
   const layout = caseLayout(rt.config.dataDir, id);
   const upload = await receiveUpload(request, { dir: layout.incomingDir, maxBytes: rt.config.maxUploadBytes });
   try {
     const model = await rt.findModel(upload.fields.model || rt.config.defaultModel);
-    insertCase(rt.db, { id, ownerId: user.id, label: cleanLabel(upload.fields.label), teamShared: parseBoolean(upload.fields.teamShared), model });
+    insertCase(rt.db, { id, ownerId: user.id, label: cleanLabel(upload.fields.label), teamShared: parseFlag(upload.fields.teamShared), model });
     rt.log.info({ caseId: id, userId: user.id, files: upload.files, ignored: upload.ignored, bytes: upload.bytes }, 'upload received');
     await startCaseJob(rt, id, model);
     return { id, eventsUrl: `/api/cases/${id}/events`, files: upload.files, ignored: upload.ignored };

@@ -1,9 +1,10 @@
 /**
- * What the API shows of a case: the list entry (`CaseSummary`) and the detail with its structures,
- * read from the stored `report.json`. Dates are ISO strings.
+ * What the API shows of a case: the list entry (`CaseSummary`), the detail with its structures read
+ * from the stored `report.json`, and the little a share link shows (`SharedCaseView`). Dates are ISO strings.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ShareInfo } from '../auth/shareLinks.ts';
 import type { CaseReport, StructureReport } from '../pipeline/runCase.ts';
 import type { CaseRow, CaseStatus } from '../store/cases.ts';
 import { CASE_FILES, caseLayout } from '../store/caseFolders.ts';
@@ -48,6 +49,10 @@ export interface SharedCaseView {
   expiresAt: string;
 }
 
+function isoDate(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
 export function caseSummary(c: CaseRow): CaseSummary {
   return {
     id: c.id,
@@ -57,7 +62,7 @@ export function caseSummary(c: CaseRow): CaseSummary {
     percent: c.percent,
     message: c.message,
     createdAt: new Date(c.createdAt).toISOString(),
-    processedAt: c.processedAt === null ? null : new Date(c.processedAt).toISOString(),
+    processedAt: isoDate(c.processedAt),
     model: { id: c.modelId, name: c.modelName },
     teamShared: c.teamShared,
     owner: c.ownerName,
@@ -71,7 +76,7 @@ export function glbVersion(etag: string): string {
 }
 
 /** The stored report of a complete case (undefined before the first job finished). */
-export async function readCaseReport(dataDir: string, caseId: string): Promise<CaseReport | undefined> {
+async function readCaseReport(dataDir: string, caseId: string): Promise<CaseReport | undefined> {
   const file = path.join(caseLayout(dataDir, caseId).caseDir, CASE_FILES.report);
   try {
     return JSON.parse(await readFile(file, 'utf8')) as CaseReport;
@@ -80,7 +85,7 @@ export async function readCaseReport(dataDir: string, caseId: string): Promise<C
   }
 }
 
-export function structuresOf(report: CaseReport | undefined): StructureView[] {
+function structuresOf(report: CaseReport | undefined): StructureView[] {
   return Array.isArray(report?.structures) ? report.structures : [];
 }
 
@@ -92,5 +97,17 @@ export async function caseDetail(dataDir: string, c: CaseRow): Promise<CaseDetai
     glbUrl: c.glbEtag ? `/api/cases/${c.id}/model.glb?v=${glbVersion(c.glbEtag)}` : null,
     glbBytes: c.glbBytes,
     ...(report ? { report } : {}),
+  };
+}
+
+/** What the share link `token` shows of its case. */
+export async function sharedCaseView(dataDir: string, c: CaseRow, share: ShareInfo, token: string): Promise<SharedCaseView> {
+  return {
+    label: c.label,
+    processedAt: isoDate(c.processedAt),
+    model: { id: c.modelId, name: c.modelName, version: c.modelVersion },
+    structures: structuresOf(await readCaseReport(dataDir, c.id)),
+    glbUrl: `/api/share/${token}/model.glb`,
+    expiresAt: share.expiresAt,
   };
 }

@@ -50,7 +50,12 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
       mine.push(now);
       perKey.set(key, mine);
       all.push(now);
-      if (perKey.size > 10_000) for (const [k, times] of perKey) if (prune(times, now), times.length === 0) perKey.delete(k);
+      if (perKey.size > 10_000) {
+        for (const [k, times] of perKey) {
+          prune(times, now);
+          if (times.length === 0) perKey.delete(k);
+        }
+      }
     },
   };
 }

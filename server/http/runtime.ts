@@ -61,7 +61,6 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     : createEmbeddedQueue({
         db,
         log,
-        events,
         records,
         dataDir: config.dataDir,
         projectRoot: options.projectRoot,

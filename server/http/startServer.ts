@@ -8,8 +8,7 @@ import https from 'node:https';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import next from 'next';
-import type { Logger } from '../log.ts';
-import { loggablePath } from '../log.ts';
+import { loggablePath, type Logger } from '../log.ts';
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from './apiRoute.ts';
 import { handleDirectRoute } from './directRoutes.ts';
 
@@ -80,18 +79,16 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       o.log.info({ reqId, method: req.method, path: loggablePath(req.url ?? '/'), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-    });
-    res.on('finish', () => {
       if (!req.complete) discardUnreadBody(req);
     });
     handleDirectRoute(req, res, Boolean(o.tls))
       .then((answered) => (answered ? undefined : handle(req, res)))
       .catch((error: unknown) => {
-      o.log.error({ err: error, reqId }, 'request handler failed');
-      if (!res.headersSent) {
-        res.statusCode = 500;
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'something went wrong on the server' } }));
+        o.log.error({ err: error, reqId }, 'request handler failed');
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'something went wrong on the server' } }));
         } else res.destroy();
       });
   };

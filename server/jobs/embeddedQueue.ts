@@ -7,7 +7,6 @@ import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import { markCaseFailed, updateCaseProgress } from '../store/cases.ts';
 import { jobsWithStatus, recordInterruption, setJobStatus, type JobRow } from '../store/jobs.ts';
-import type { CaseEvents } from './caseEvents.ts';
 import type { JobQueue } from './jobQueue.ts';
 import type { JobRecords } from './jobRecords.ts';
 import { JobFailedError, runJobInChild } from './runJobInChild.ts';
@@ -15,7 +14,6 @@ import { JobFailedError, runJobInChild } from './runJobInChild.ts';
 export interface EmbeddedQueueOptions {
   db: Database;
   log: Logger;
-  events: CaseEvents;
   records: JobRecords;
   dataDir: string;
   projectRoot: string;

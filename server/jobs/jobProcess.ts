@@ -19,15 +19,10 @@ function send(message: ChildMessage): Promise<void> {
 
 async function run(job: CaseJob, dataDir: string, logLevel: string): Promise<void> {
   const log = createLogger({ level: logLevel, bindings: { role: 'job', jobId: job.jobId, caseId: job.caseId } });
-  const controller = new AbortController();
-  process.on('message', (m: ParentMessage) => {
-    if (m.type === 'cancel') controller.abort();
-  });
   log.info({ modelId: job.modelId }, 'job started');
   try {
     const result = await processCase(job, {
       dataDir,
-      signal: controller.signal,
       log: (message) => log.info({ stageLog: message }, 'stage log'),
       onJobProgress: (progress) => void send({ type: 'progress', progress }),
     });
@@ -55,6 +50,5 @@ function withoutUploadPaths(error: unknown): { type: string; message: string; st
 
 process.on('disconnect', () => process.exit(0));
 process.once('message', (m: ParentMessage) => {
-  if (m.type !== 'run') return;
   void run(m.job, m.dataDir, m.logLevel).finally(() => process.exit(0));
 });

@@ -54,7 +54,7 @@ export function createJobRecords(deps: JobRecordDeps): JobRecords {
       const job = liveJob(deps, jobId);
       if (!job) return;
       setJobStatus(deps.db, jobId, 'done');
-      markCaseDone(deps.db, job.caseId, { ...result });
+      markCaseDone(deps.db, job.caseId, result);
       deps.events.publish(job.caseId, { type: 'done', processedAt: new Date(result.processedAt).toISOString() });
       deps.log.info({ jobId, caseId: job.caseId, timings: result.timings, glbBytes: result.glbBytes }, 'job done');
     },

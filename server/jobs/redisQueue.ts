@@ -24,6 +24,11 @@ export interface RedisQueueOptions {
   dataDir: string;
 }
 
+/** BullMQ's connection to `url`; `maxRetriesPerRequest: null` as BullMQ requires for its blocking commands. */
+export function redisConnection(url: string) {
+  return { url, maxRetriesPerRequest: null };
+}
+
 /** Workers report failures as `CODE|retryable|message` in BullMQ's `failedReason` string. */
 export function encodeFailure(f: JobFailure): string {
   return `${f.code}|${f.retryable ? 1 : 0}|${f.message}`;
@@ -36,7 +41,7 @@ export function decodeFailure(reason: string): JobFailure {
 }
 
 export function createRedisQueue(o: RedisQueueOptions): JobQueue {
-  const connection = { url: o.redisUrl, maxRetriesPerRequest: null };
+  const connection = redisConnection(o.redisUrl);
   const queue = new Queue<CaseJob, CaseJobResult>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
 
@@ -49,10 +54,15 @@ export function createRedisQueue(o: RedisQueueOptions): JobQueue {
     return true;
   }
 
-  async function settle(job: Job<CaseJob, CaseJobResult> | undefined, jobId: string): Promise<void> {
-    const state = job ? await job.getState() : 'unknown';
-    if (state === 'completed' && job) o.records.done(jobId, job.returnvalue);
-    else if (state === 'failed' && job) o.records.failed(jobId, decodeFailure(job.failedReason));
+  async function enqueue(job: CaseJob): Promise<void> {
+    await queue.add('process', job, { jobId: job.jobId, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 });
+  }
+
+  /** Brings a job's rows up to what Redis knows of it (events missed while this server was down). */
+  async function settle(job: Job<CaseJob, CaseJobResult>, jobId: string): Promise<void> {
+    const state = await job.getState();
+    if (state === 'completed') o.records.done(jobId, job.returnvalue);
+    else if (state === 'failed') o.records.failed(jobId, decodeFailure(job.failedReason));
     else if (state === 'active') o.records.started(jobId);
   }
 
@@ -72,16 +82,14 @@ export function createRedisQueue(o: RedisQueueOptions): JobQueue {
       for (const row of jobsWithStatus(o.db, ['queued', 'running'], 'redis')) {
         const job = await queue.getJob(row.id);
         if (!job) {
-          await queue.add('process', { jobId: row.id, caseId: row.caseId, modelId: row.modelId }, { jobId: row.id, removeOnComplete: 1000, removeOnFail: 1000 });
+          await enqueue({ jobId: row.id, caseId: row.caseId, modelId: row.modelId });
           o.log.info({ jobId: row.id }, 'job re-enqueued (missing in Redis)');
         } else {
           await settle(job, row.id);
         }
       }
     },
-    async enqueue(job) {
-      await queue.add('process', job, { jobId: job.jobId, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 });
-    },
+    enqueue,
     async cancel(caseId) {
       for (const row of jobsWithStatus(o.db, ['queued', 'running'], 'redis')) {
         if (row.caseId !== caseId) continue;

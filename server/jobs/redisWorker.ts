@@ -7,7 +7,7 @@
 import { Worker } from 'bullmq';
 import type { Logger } from '../log.ts';
 import type { CaseJob, CaseJobResult } from './caseJob.ts';
-import { QUEUE_NAME, encodeFailure } from './redisQueue.ts';
+import { QUEUE_NAME, encodeFailure, redisConnection } from './redisQueue.ts';
 import { JobFailedError, runJobInChild } from './runJobInChild.ts';
 
 export interface RedisWorkerOptions {
@@ -41,7 +41,7 @@ export function startRedisWorker(o: RedisWorkerOptions): Worker<CaseJob, CaseJob
       }
     },
     {
-      connection: { url: o.redisUrl, maxRetriesPerRequest: null },
+      connection: redisConnection(o.redisUrl),
       concurrency: o.concurrency ?? DEFAULTS.concurrency,
       lockDuration: DEFAULTS.lockDurationMs,
     },

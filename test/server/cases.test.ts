@@ -393,10 +393,9 @@ describe('privacy', () => {
     needles.push('Petersgraben'); // the fixture's own institution address
     const files = await listFiles(dataDir);
     expect(files.some((f) => f.endsWith('holocase.db'))).toBe(true);
-    const { gunzipSync: gunzip } = await import('node:zlib');
     for (const file of files) {
       let content = await readFile(file);
-      if (file.endsWith('.gz')) content = gunzip(content);
+      if (file.endsWith('.gz')) content = gunzipSync(content);
       const text = content.toString('latin1');
       for (const needle of needles) expect(text.includes(needle), `${needle} in ${file}`).toBe(false);
       expect(file).not.toContain(IDENTIFIERS.fileName);

@@ -3,7 +3,7 @@
  * a real Redis, and an HTTP client that keeps a session cookie and sends an Origin like a browser.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -258,7 +258,6 @@ export async function validateGlb(bytes: Uint8Array): Promise<{ numErrors: numbe
 /** Keeps a process's output for reading after a failed run (`<tmp>/holocase-test-logs/<name>.log`). */
 export async function saveLog(name: string, output: string | undefined): Promise<void> {
   if (!output) return;
-  const { mkdir, writeFile } = await import('node:fs/promises');
   const dir = path.join(os.tmpdir(), 'holocase-test-logs');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, `${name}.log`), output);

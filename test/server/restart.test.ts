@@ -26,18 +26,24 @@ async function signedIn(dataDir: string, s: ServerProc): Promise<Client> {
   return client;
 }
 
-/** Uploads and waits until the job is past ingest (the upload turned into the de-identified CT). */
-async function uploadAndWaitPastIngest(client: Client, dataDir: string): Promise<string> {
-  const started = await client.json('/api/cases', { method: 'POST', body: zip, headers: { 'content-type': 'application/zip' } });
-  expect(started.status).toBe(202);
-  const id = started.body.id as string;
+/** Waits until the case's job is past ingest (the upload turned into the de-identified CT). */
+async function waitPastIngest(client: Client, id: string): Promise<void> {
   for (let i = 0; i < 1200; i++) {
     const detail = await client.json(`/api/cases/${id}`);
-    if (detail.body.status === 'running' && ['segment', 'mesh'].includes(detail.body.stage)) return id;
+    if (detail.body.status === 'running' && ['segment', 'mesh'].includes(detail.body.stage)) return;
     expect(detail.body.status).not.toBe('done'); // too fast to interrupt would make this test meaningless
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error('the job never reached segmentation');
+}
+
+/** Uploads and waits until the job is past ingest. */
+async function uploadAndWaitPastIngest(client: Client): Promise<string> {
+  const started = await client.json('/api/cases', { method: 'POST', body: zip, headers: { 'content-type': 'application/zip' } });
+  expect(started.status).toBe(202);
+  const id = started.body.id as string;
+  await waitPastIngest(client, id);
+  return id;
 }
 
 /** The pid of the server's job child, from the log line it writes when it starts. */
@@ -60,7 +66,7 @@ describe('restart during a job', () => {
     const dataDir = await tempDataDir();
     server = await startServe(dataDir);
     const client = await signedIn(dataDir, server);
-    const id = await uploadAndWaitPastIngest(client, dataDir);
+    const id = await uploadAndWaitPastIngest(client);
     const child = jobPid(server.output());
     expect(child).toBeGreaterThan(0);
 
@@ -91,19 +97,14 @@ describe('restart during a job', () => {
     const env = { HOLOCASE_MAX_INTERRUPTIONS: '1' };
     server = await startServe(dataDir, env);
     const client = await signedIn(dataDir, server);
-    const id = await uploadAndWaitPastIngest(client, dataDir);
+    const id = await uploadAndWaitPastIngest(client);
     await server.stop('SIGKILL');
 
     // First restart: resumed (1 interruption allowed). Kill it again mid-job.
     server = await startServe(dataDir, env);
     const c2 = new Client(server.url);
     c2.cookie = client.cookie;
-    for (let i = 0; i < 1200; i++) {
-      const d = await c2.json(`/api/cases/${id}`);
-      if (d.body.status === 'running' && ['segment', 'mesh'].includes(d.body.stage)) break;
-      expect(d.body.status).not.toBe('done');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitPastIngest(c2, id);
     await server.stop('SIGKILL');
 
     // Second restart: failed, retryable — not running, not queued.
