@@ -18,7 +18,7 @@ const SAFE_SEGMENT = /^[a-z0-9][a-z0-9._-]*$/i;
  * 2. Only `.json` and `.glb`.
  * 3. The resolved path must still be inside the folder.
  */
-export function resolveProfileFile(segments: readonly string[]): { relative: string; absolute: string } | null {
+export function resolveProfileFile(segments: readonly string[]): { relative: string; absolute: string; contentType: string } | null {
   // 1. Shape.
   if (!segments.every((s) => SAFE_SEGMENT.test(s) && s !== '.' && s !== '..' && !s.includes('..'))) return null;
   let relative: string;
@@ -26,11 +26,12 @@ export function resolveProfileFile(segments: readonly string[]): { relative: str
   else if (segments.length === 2 && SERVED_PROFILES.includes(segments[0])) relative = `${segments[0]}/${segments[1]}`;
   else return null;
   // 2. Type.
-  if (!(path.extname(relative) in PROFILE_CONTENT_TYPES)) return null;
+  const contentType = PROFILE_CONTENT_TYPES[path.extname(relative)];
+  if (!contentType) return null;
   // 3. Containment.
   const absolute = path.resolve(PROFILES_DIR, relative);
   if (!absolute.startsWith(PROFILES_DIR + path.sep)) return null;
-  return { relative, absolute };
+  return { relative, absolute, contentType };
 }
 
 /** The profiles list, cut down to the served profiles (so clients never ask for one we do not have). */

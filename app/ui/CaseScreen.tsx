@@ -4,12 +4,13 @@
  * the case details and sharing.
  */
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { AppHeader } from './AppHeader.tsx';
 import { api, formatDate, type CaseDetail } from './api.ts';
 import { ClientCaseViewer } from './ClientCaseViewer.tsx';
+import { JobProgress } from './JobProgress.tsx';
 import { SharePanel } from './SharePanel.tsx';
-import { describeProgress, useCaseEvents } from './useCaseEvents.ts';
+import { useCaseEvents } from './useCaseEvents.ts';
 import { useSession } from './useSession.ts';
 
 export function CaseScreen({ id }: { id: string }) {
@@ -17,19 +18,24 @@ export function CaseScreen({ id }: { id: string }) {
   const router = useRouter();
   const [detail, setDetail] = useState<CaseDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const signedIn = session.status === 'signed-in';
   const finished = detail?.status === 'done' || detail?.status === 'failed';
-  const progress = useCaseEvents(session.status === 'signed-in' && detail && !finished ? id : null);
+  const progress = useCaseEvents(signedIn && detail && !finished ? id : null);
+  const processingEnded = progress.status === 'done' || progress.status === 'failed';
 
+  const load = useCallback(() => api.case(id).then(setDetail, (e: Error) => setError(e.message)), [id]);
+  // Read the case on arrival, and again when its processing ends (for the model, or why it failed).
   useEffect(() => {
-    if (session.status !== 'signed-in') return;
-    api.case(id).then(setDetail, (e: Error) => setError(e.message));
-  }, [id, session.status, progress.status]);
+    if (signedIn) load();
+  }, [signedIn, load]);
+  useEffect(() => {
+    if (processingEnded) load();
+  }, [processingEnded, load]);
 
   if (session.status !== 'signed-in') return <AppHeader />;
-  const user = session.user;
   return (
     <>
-      <AppHeader user={user} />
+      <AppHeader user={session.user} />
       <main className="case-page">
         {error && (
           <p className="error card" role="alert">
@@ -51,26 +57,13 @@ export function CaseScreen({ id }: { id: string }) {
                   Processing failed: {detail.error ?? 'unknown reason'}
                 </p>
                 {detail.retryable && (
-                  <button
-                    type="button"
-                    onClick={() =>
-                      api.rerun(id, detail.model.id).then(
-                        () => api.case(id).then(setDetail),
-                        (e: Error) => setError(e.message),
-                      )
-                    }
-                  >
+                  <button type="button" onClick={() => api.rerun(id, detail.model.id).then(load, (e: Error) => setError(e.message))}>
                     Try again
                   </button>
                 )}
               </div>
             )}
-            {(detail.status === 'queued' || detail.status === 'running') && (
-              <div className="card job" role="status" data-testid="job-progress" data-status={progress.status}>
-                <p>{describeProgress(progress)}</p>
-                {(progress.status === 'running' || progress.status === 'queued') && <progress max={100} value={progress.percent} />}
-              </div>
-            )}
+            {(detail.status === 'queued' || detail.status === 'running') && <JobProgress progress={progress} className="card job" />}
             {detail.status === 'done' && detail.glbUrl && (
               <ClientCaseViewer glbUrl={detail.glbUrl} expectedBytes={detail.glbBytes ?? undefined} title={detail.label || 'Case'} />
             )}

@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { api } from './api.ts';
+import { FormError } from './FormError.tsx';
 
 export function JoinForm() {
   const router = useRouter();
@@ -15,6 +16,7 @@ export function JoinForm() {
     setError(null);
     try {
       const { url } = await api.redeemCode(code.replace(/[\s-]/g, '').toUpperCase());
+      // Stays busy while the shared case opens.
       router.push(url);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -40,11 +42,7 @@ export function JoinForm() {
           data-testid="share-code-input"
         />
       </label>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <button type="submit" className="primary" disabled={busy} data-testid="join">
         Open
       </button>

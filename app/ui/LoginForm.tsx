@@ -6,6 +6,7 @@
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { api } from './api.ts';
+import { FormError } from './FormError.tsx';
 
 export function LoginForm({ next }: { next: string }) {
   const router = useRouter();
@@ -18,14 +19,12 @@ export function LoginForm({ next }: { next: string }) {
   const [busy, setBusy] = useState(false);
   const target = next.startsWith('/') && !next.startsWith('//') ? next : '/';
 
-  const signIn = async (e: FormEvent) => {
-    e.preventDefault();
+  /** Runs one step's request: the button is busy meanwhile, and a failure's message is shown. */
+  const run = async (request: () => Promise<void>) => {
     setBusy(true);
     setError(null);
     try {
-      const { user } = await api.signIn(username.trim(), password);
-      if (user.mustChangePassword) setStep('change-password');
-      else router.replace(target);
+      await request();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -33,22 +32,25 @@ export function LoginForm({ next }: { next: string }) {
     }
   };
 
-  const change = async (e: FormEvent) => {
+  const signIn = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const { user } = await api.signIn(username.trim(), password);
+      if (user.mustChangePassword) setStep('change-password');
+      else router.replace(target);
+    });
+  };
+
+  const change = (e: FormEvent) => {
     e.preventDefault();
     if (newPassword !== repeat) {
       setError('the two new passwords are not the same');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api.changePassword(password, newPassword);
       router.replace(target);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (step === 'change-password') {
@@ -64,11 +66,7 @@ export function LoginForm({ next }: { next: string }) {
           New password again
           <input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required data-testid="repeat-password" />
         </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="primary" disabled={busy} data-testid="change-password">
           Save and continue
         </button>
@@ -87,11 +85,7 @@ export function LoginForm({ next }: { next: string }) {
         Password
         <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required data-testid="password" />
       </label>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <button type="submit" className="primary" disabled={busy} data-testid="sign-in">
         Sign in
       </button>

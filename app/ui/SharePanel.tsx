@@ -30,7 +30,7 @@ export function SharePanel({ caseId }: { caseId: string }) {
     if (created?.id === id) setCreated(null);
     reload();
   };
-  const link = created ? new URL(created.url, window.location.origin).href : null;
+  const activeShares = shares.filter((s) => s.active);
 
   return (
     <section className="card share" aria-label="Share">
@@ -50,10 +50,10 @@ export function SharePanel({ caseId }: { caseId: string }) {
           Create a link
         </button>
       </div>
-      {created && link && (
+      {created && (
         <div className="new-share">
           <p>
-            Link: <a href={created.url} data-testid="share-url">{link}</a>
+            Link: <a href={created.url} data-testid="share-url">{new URL(created.url, window.location.origin).href}</a>
           </p>
           <p>
             Code for a headset (at <strong>/join</strong>): <strong className="share-code" data-testid="share-code">{created.code}</strong>
@@ -62,20 +62,18 @@ export function SharePanel({ caseId }: { caseId: string }) {
         </div>
       )}
       {error && <p className="error">{error}</p>}
-      {shares.filter((s) => s.active).length > 0 && (
+      {activeShares.length > 0 && (
         <ul className="share-list">
-          {shares
-            .filter((s) => s.active)
-            .map((s) => (
-              <li key={s.id}>
-                <span className="muted">
-                  made {formatDate(s.createdAt)}, expires {formatDate(s.expiresAt)}
-                </span>
-                <button type="button" className="small" onClick={() => revoke(s.id)}>
-                  Revoke
-                </button>
-              </li>
-            ))}
+          {activeShares.map((s) => (
+            <li key={s.id}>
+              <span className="muted">
+                made {formatDate(s.createdAt)}, expires {formatDate(s.expiresAt)}
+              </span>
+              <button type="button" className="small" onClick={() => revoke(s.id)}>
+                Revoke
+              </button>
+            </li>
+          ))}
         </ul>
       )}
     </section>

@@ -8,8 +8,10 @@ import Link from 'next/link';
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { api, type ModelInfo } from './api.ts';
 import { describeFiles, filesFromDrop, filesFromInput, type PickedFile } from './droppedFiles.ts';
+import { FormError } from './FormError.tsx';
+import { JobProgress } from './JobProgress.tsx';
 import { uploadCase } from './uploadCase.ts';
-import { describeProgress, useCaseEvents } from './useCaseEvents.ts';
+import { useCaseEvents } from './useCaseEvents.ts';
 
 export interface UploadPanelProps {
   /** Called when a new case was accepted (to refresh the case list). */
@@ -120,21 +122,15 @@ export function UploadPanel({ onUploaded }: UploadPanelProps) {
         {busy ? `Uploading… ${Math.round((sent ?? 0) * 100)} %` : 'Upload and process'}
       </button>
       {busy && <progress max={1} value={sent ?? 0} />}
-      {error && (
-        <p className="error" role="alert" data-testid="upload-error">
-          {error}
-        </p>
-      )}
+      <FormError error={error} testId="upload-error" />
       {caseId && (
-        <div className="job" data-testid="job-progress" data-case={caseId} data-status={progress.status} role="status">
-          <p>{describeProgress(progress)}</p>
-          {(progress.status === 'running' || progress.status === 'queued') && <progress max={100} value={progress.percent} />}
+        <JobProgress progress={progress} caseId={caseId}>
           {progress.status === 'done' && (
             <Link className="button primary" href={`/cases/${caseId}`} data-testid="open-case">
               Open the case
             </Link>
           )}
-        </div>
+        </JobProgress>
       )}
     </section>
   );

@@ -5,33 +5,14 @@
  */
 // The API's own view types; type-only, so nothing of the server reaches the browser bundle.
 import type { CaseDetail, CaseSummary, SharedCaseView as SharedCase } from '../../server/http/caseViews.ts';
+import type { NewShare, ShareInfo } from '../../server/auth/shareLinks.ts';
+import type { sessionUserView } from '../../server/auth/signIn.ts';
 import type { ModelInfo } from '../../server/jobs/modelCatalog.ts';
 
-export type { CaseDetail, CaseSummary, ModelInfo, SharedCase };
+export type { CaseDetail, CaseSummary, ModelInfo, NewShare, ShareInfo, SharedCase };
 
-export interface SessionUser {
-  id: string;
-  username: string;
-  isAdmin: boolean;
-  team: string | null;
-  mustChangePassword?: boolean;
-}
-
-export interface NewShare {
-  id: string;
-  url: string;
-  token: string;
-  code: string;
-  expiresAt: string;
-}
-
-export interface ShareInfo {
-  id: string;
-  createdAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  active: boolean;
-}
+/** The signed-in user as `/api/session` shows them. */
+export type SessionUser = ReturnType<typeof sessionUserView>;
 
 /** An API error: HTTP status, the server's error code and its message for people. */
 export class ApiError extends Error {
@@ -45,7 +26,7 @@ export class ApiError extends Error {
 }
 
 /** Calls the API with JSON in and out; throws `ApiError` for any non-2xx answer. */
-export async function apiJson<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+async function apiJson<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {

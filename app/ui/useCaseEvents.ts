@@ -42,28 +42,3 @@ export function useCaseEvents(caseId: string | null): CaseProgress {
   }, [caseId]);
   return state.caseId === caseId ? state.progress : { status: 'connecting' };
 }
-
-const STAGE_NAMES: Record<string, string> = {
-  upload: 'Receiving',
-  queued: 'Waiting',
-  ingest: 'Reading the scan',
-  segment: 'Finding the anatomy',
-  mesh: 'Building the 3D model',
-  store: 'Saving',
-};
-
-/** "Building the 3D model — 62 %" */
-export function describeProgress(p: CaseProgress): string {
-  switch (p.status) {
-    case 'connecting':
-      return 'Connecting…';
-    case 'queued':
-      return 'Waiting for a free worker…';
-    case 'running':
-      return `${(p.stage && STAGE_NAMES[p.stage]) || p.stage || 'Working'} — ${Math.round(p.percent)} %${p.message ? ` (${p.message})` : ''}`;
-    case 'done':
-      return 'Ready';
-    case 'failed':
-      return `Failed: ${p.error}`;
-  }
-}

@@ -10,7 +10,7 @@ import { useStore } from 'zustand';
 import { ClipControls } from './ClipControls.tsx';
 import { StructureInfo } from './StructureInfo.tsx';
 import { StructureList } from './StructureList.tsx';
-import { isTestHookEnabled } from './testHook.ts';
+import { isTestHookEnabled } from './TestHook.tsx';
 import { useCaseModel } from './useCaseModel.ts';
 import { createViewerStore, ViewerStoreContext } from './viewerStore.ts';
 import { ViewerScene } from './ViewerScene.tsx';
@@ -39,8 +39,7 @@ export default function CaseViewer({ glbUrl, expectedBytes, title }: CaseViewerP
   const model = load.status === 'ready' ? load.model : null;
   useEffect(() => {
     if (model) store.getState().setStructures(model.structures.map(({ name, displayName, group, color, volumeMl }) => ({ name, displayName, group, color, volumeMl })));
-    if (testHook) (window as Window & { __holocaseStore?: typeof store }).__holocaseStore = store;
-  }, [model, store, testHook]);
+  }, [model, store]);
 
   return (
     <ViewerStoreContext.Provider value={store}>

@@ -5,6 +5,7 @@
  * drawn inside the model's group and scales with it.
  */
 import { Html, Line } from '@react-three/drei';
+import type { Vec3 } from '../../mesh/grid.ts';
 import type { CaseModelData } from './caseStructures.ts';
 import { measuredDistanceMm, useViewer } from './viewerStore.ts';
 
@@ -37,6 +38,6 @@ export function Measurement({ model }: MeasurementProps) {
   );
 }
 
-function midpoint(a: [number, number, number], b: [number, number, number]): [number, number, number] {
+function midpoint(a: Vec3, b: Vec3): Vec3 {
   return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2];
 }

@@ -1,27 +1,50 @@
 'use client';
 /**
- * Exposes `window.__holocase` (see `testHook.ts`) from inside the canvas: where the model and the head
- * are, which structures are drawn, render statistics, XR state, and world positions of named objects
- * (e.g. XR panel buttons) so a test can aim an emulated controller at them.
+ * A read-only window into the running viewer for browser tests and the benchmark, present only when
+ * the page's URL carries `?testhook=1` (production pages never expose it):
+ *
+ * - `window.__holocase` (`<TestHook>`, inside the canvas): where the model and the head are, which
+ *   structures are drawn, render statistics, XR state, and world positions of named objects (e.g. XR
+ *   panel buttons) so a test can aim an emulated controller at them;
+ * - `window.__holocaseTimings` (`recordTiming`): milestones of the page load.
  */
 import { useThree } from '@react-three/fiber';
 import { useXR } from '@react-three/xr';
 import { useEffect, useRef } from 'react';
-import { Box3, Mesh, Vector3 } from 'three';
-import { recordTiming } from './testHook.ts';
+import { Box3, Mesh, Vector3, type Object3D } from 'three';
+import type { Vec3 } from '../../mesh/grid.ts';
 import { useViewerStore, type ViewerState } from './viewerStore.ts';
+
+export function isTestHookEnabled(): boolean {
+  return typeof window !== 'undefined' && new URLSearchParams(window.location.search).get('testhook') === '1';
+}
+
+/** Milestones of a page load, `performance.now()` milliseconds. */
+export interface ViewerTimings {
+  loadStart?: number;
+  loaded?: number;
+  firstFrame?: number;
+}
+
+/** Records a load milestone when the test hook is on (first value wins). */
+export function recordTiming(name: keyof ViewerTimings): void {
+  if (!isTestHookEnabled()) return;
+  const w = window as Window & { __holocaseTimings?: ViewerTimings };
+  const t = (w.__holocaseTimings ??= {});
+  t[name] ??= performance.now();
+}
 
 export interface ViewerTestApi {
   /** World centre of the drawn model's bounding box (metres). */
-  modelCenter(): [number, number, number] | null;
+  modelCenter(): Vec3 | null;
   modelScale(): number | null;
   /** Head (camera) position in world space; in XR the headset pose. */
-  headPosition(): [number, number, number];
+  headPosition(): Vec3;
   /** Unit vector the head looks along. */
-  headDirection(): [number, number, number];
-  objectPosition(name: string): [number, number, number] | null;
+  headDirection(): Vec3;
+  objectPosition(name: string): Vec3 | null;
   /** World centre of a structure's bounding box (metres). */
-  structureCenter(structure: string): [number, number, number] | null;
+  structureCenter(structure: string): Vec3 | null;
   /** Where a structure's centre appears on screen: normalised device coordinates (x right, y up, −1..1). */
   screenPosition(structure: string): [number, number] | null;
   visibleStructures(): string[];
@@ -47,7 +70,7 @@ export function TestHook() {
 
   useEffect(() => {
     const v = new Vector3();
-    const tuple = (p: Vector3): [number, number, number] => [p.x, p.y, p.z];
+    const tuple = (p: Vector3): Vec3 => [p.x, p.y, p.z];
     const head = () => (session && gl.xr.isPresenting ? gl.xr.getCamera() : camera);
     const api: ViewerTestApi = {
       modelCenter() {
@@ -113,7 +136,8 @@ export function TestHook() {
   return null;
 }
 
-function isDrawn(o: { visible: boolean; parent: unknown }): boolean {
-  for (let x = o as { visible: boolean; parent: unknown } | null; x; x = x.parent as typeof x) if (!x.visible) return false;
+/** Whether an object and all its ancestors are visible. */
+function isDrawn(o: Object3D): boolean {
+  for (let x: Object3D | null = o; x; x = x.parent) if (!x.visible) return false;
   return true;
 }

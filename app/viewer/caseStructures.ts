@@ -3,8 +3,7 @@
  * structure with its geometry, material and transform relative to the `case` root, grouped by tissue.
  */
 import { Box3, Matrix4, Mesh, Sphere, type BufferGeometry, type MeshStandardMaterial, type Object3D } from 'three';
-import type { TissueGroup } from '../../models/anatomy-types.ts';
-import { TISSUE_GROUPS } from '../../models/anatomy-types.ts';
+import { TISSUE_GROUPS, type TissueGroup } from '../../models/anatomy-types.ts';
 
 /** One structure of a case as the viewer shows it. */
 export interface CaseStructure {

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import type { CaseModelData } from './caseStructures.ts';
 import { loadCaseGlb } from './loadCaseGlb.ts';
-import { recordTiming } from './testHook.ts';
+import { recordTiming } from './TestHook.tsx';
 
 export type CaseModelLoad =
   | { status: 'loading'; fraction: number | null; loadedBytes: number }

@@ -6,10 +6,10 @@
 import { createContext, useContext } from 'react';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
+import type { Vec3 } from '../../mesh/grid.ts';
 import type { TissueGroup } from '../../models/anatomy-types.ts';
 
 export type ViewPreset = 'anterior' | 'posterior' | 'left' | 'right' | 'superior';
-export type Vec3Tuple = [number, number, number];
 
 /** Minimal description of a structure for panels (the geometry stays in the scene). */
 export interface StructureEntry {
@@ -42,7 +42,7 @@ export interface ViewerState {
   selected: string | null;
   clip: ClipState;
   /** Two-point measurement; points in the case frame (metres). */
-  measure: { active: boolean; points: Vec3Tuple[] };
+  measure: { active: boolean; points: Vec3[] };
   /** The last preset view asked for; `nonce` changes on every request (even for the same preset). */
   view: { preset: ViewPreset; nonce: number };
   /** XR: life size (1) or table-top scale. */
@@ -64,7 +64,7 @@ export interface ViewerState {
   select(name: string | null): void;
   setClip(patch: Partial<ClipState>): void;
   setMeasuring(active: boolean): void;
-  addMeasurePoint(point: Vec3Tuple): void;
+  addMeasurePoint(point: Vec3): void;
   showView(preset: ViewPreset): void;
   setXrScale(scale: 'life' | 'table'): void;
   setXrPose(pose: 'supine' | 'upright'): void;
@@ -116,11 +116,11 @@ export function createViewerStore(): ViewerStore {
       }),
     toggleGroup: (group) =>
       set((s) => {
-        const members = s.structures.filter((x) => x.group === group);
-        const anyVisible = members.some((x) => isStructureVisible(s, x.name, x.group));
+        const hide = isGroupVisible(s, group);
         const hidden = { ...s.hidden };
-        for (const m of members) {
-          if (anyVisible) hidden[m.name] = true;
+        for (const m of s.structures) {
+          if (m.group !== group) continue;
+          if (hide) hidden[m.name] = true;
           else delete hidden[m.name];
         }
         return { hidden, isolated: null };
@@ -173,8 +173,13 @@ export function isStructureVisible(state: Pick<ViewerState, 'hidden' | 'isolated
   return !state.hidden[name];
 }
 
+/** Whether any structure of a tissue group is drawn (the group's switch shows "on"). */
+export function isGroupVisible(state: Pick<ViewerState, 'structures' | 'hidden' | 'isolated'>, group: TissueGroup): boolean {
+  return state.structures.some((x) => x.group === group && isStructureVisible(state, x.name, x.group));
+}
+
 /** Distance between the two measured points in millimetres (the case frame is in metres), or null. */
-export function measuredDistanceMm(points: Vec3Tuple[]): number | null {
+export function measuredDistanceMm(points: Vec3[]): number | null {
   if (points.length < 2) return null;
   const [a, b] = points;
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) * 1000;

@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ViewerTestApi as Hook } from '../../app/viewer/TestHook.tsx';
+import type { StructureEntry } from '../../app/viewer/viewerStore.ts';
 import { chromiumAvailable, iwerInitScript, launchChromium, newXrContext, VIEWPORT } from './chromium.ts';
 import { PROJECT_ROOT, startHolocaseServer, type HolocaseServer } from './holocaseServer.ts';
 import { decodePng, fractionChanged, fractionUnlike, type Image } from './png.ts';
@@ -24,26 +26,7 @@ const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 const BACKGROUND: [number, number, number] = [0x18, 0x20, 0x2a];
 const NEW_PASSWORD = 'correct horse battery staple';
 
-interface HookStructure {
-  name: string;
-  group: string;
-  displayName: string;
-}
-
-type Hook = {
-  modelCenter(): Vec3 | null;
-  modelScale(): number | null;
-  headPosition(): Vec3;
-  headDirection(): Vec3;
-  objectPosition(name: string): Vec3 | null;
-  structureCenter(name: string): Vec3 | null;
-  screenPosition(name: string): [number, number] | null;
-  visibleStructures(): string[];
-  renderInfo(): { triangles: number; calls: number; frames: number };
-  xrMode(): string | null;
-  state(): { structures: HookStructure[]; measure: { points: Vec3[] } };
-  frames: number;
-};
+type HookStructure = Pick<StructureEntry, 'name' | 'group' | 'displayName'>;
 
 /** Runs `fn` on the page's test hook (`window.__holocase`). */
 function hook<T>(page: Page, fn: (h: Hook) => T): Promise<T> {
@@ -450,7 +433,7 @@ describeBrowser('viewer in Chromium against a running server', () => {
 
         // Standing up (panel): head up, the patient facing the user, life size again.
         await aimAndClick(page, head, 'xr-button-scale', async () => (await hook(page, (h) => h.modelScale())) === 1);
-        await aimAndClick(page, head, 'xr-button-pose', async () => (await hook(page, (h) => (h.state() as unknown as { xrPose: string }).xrPose)) === 'upright');
+        await aimAndClick(page, head, 'xr-button-pose', async () => (await hook(page, (h) => h.state().xrPose)) === 'upright');
         await waitFrames(page, 3);
         const standing = await lungCenters(page);
         const body = (await hook(page, (h) => h.structureCenter(h.state().structures[0].name)))!;

@@ -4,8 +4,7 @@
  * points here. What is served is decided in `profileFiles.ts`.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { filterProfilesList, PROFILE_CONTENT_TYPES, resolveProfileFile } from '../profileFiles.ts';
+import { filterProfilesList, resolveProfileFile } from '../profileFiles.ts';
 
 export async function GET(_request: Request, context: { params: Promise<{ path: string[] }> }): Promise<Response> {
   const segments = (await context.params).path ?? [];
@@ -20,7 +19,7 @@ export async function GET(_request: Request, context: { params: Promise<{ path: 
   if (file.relative === 'profilesList.json') body = Buffer.from(JSON.stringify(filterProfilesList(JSON.parse(body.toString('utf8')))));
   return new Response(new Uint8Array(body), {
     headers: {
-      'Content-Type': PROFILE_CONTENT_TYPES[path.extname(file.relative)] ?? 'application/octet-stream',
+      'Content-Type': file.contentType,
       'Cache-Control': 'public, max-age=86400',
       'X-Content-Type-Options': 'nosniff',
     },

@@ -10,7 +10,7 @@ import { forwardRef, type ReactNode } from 'react';
 import type { Group, Object3D } from 'three';
 import type { TissueGroup } from '../../../models/anatomy-types.ts';
 import { GROUP_LABELS, type CaseModelData } from '../caseStructures.ts';
-import { isStructureVisible, useViewer, useViewerStore } from '../viewerStore.ts';
+import { isGroupVisible, useViewer, useViewerStore } from '../viewerStore.ts';
 
 export interface XRPanelProps {
   model: CaseModelData;
@@ -25,7 +25,8 @@ const CLIP_STEP_M = 0.02;
 export const XRPanel = forwardRef<Group, XRPanelProps>(function XRPanel({ model, title }, ref) {
   const session = useXR((s) => s.session);
   const store = useViewerStore();
-  const clip = useViewer((s) => s.clip);
+  // Only the switch's state: moving the cut does not redraw the panel.
+  const clipEnabled = useViewer((s) => s.clip.enabled);
   const scale = useViewer((s) => s.xrScale);
   const pose = useViewer((s) => s.xrPose);
   const selected = useViewer((s) => s.selected);
@@ -60,8 +61,8 @@ export const XRPanel = forwardRef<Group, XRPanelProps>(function XRPanel({ model,
             ))}
           </Row>
           <Row>
-            <PanelButton id="clip" active={clip.enabled} onClick={() => a.setClip({ enabled: !store.getState().clip.enabled })}>
-              {clip.enabled ? 'Cut: on' : 'Cut: off'}
+            <PanelButton id="clip" active={clipEnabled} onClick={() => a.setClip({ enabled: !store.getState().clip.enabled })}>
+              {clipEnabled ? 'Cut: on' : 'Cut: off'}
             </PanelButton>
             <PanelButton id="clip-back" onClick={() => nudgeClip(-CLIP_STEP_M)}>Cut -2 cm</PanelButton>
             <PanelButton id="clip-forward" onClick={() => nudgeClip(CLIP_STEP_M)}>Cut +2 cm</PanelButton>
@@ -98,7 +99,7 @@ function Row({ children }: { children: ReactNode }) {
 
 function GroupButton({ group }: { group: TissueGroup }) {
   const store = useViewerStore();
-  const visible = useViewer((s) => s.structures.some((x) => x.group === group && isStructureVisible(s, x.name, x.group)));
+  const visible = useViewer((s) => isGroupVisible(s, group));
   return (
     <PanelButton id={`group-${group}`} active={visible} onClick={() => store.getState().toggleGroup(group)}>
       {GROUP_LABELS[group]}
