@@ -7,9 +7,10 @@
  * dcmjs writes it: `normalizers.Normalizer` turns the source slices into the multi-frame reference
  * the derivation expects, `derivations.Segmentation` builds the SEG's modules (equipment, segment
  * sequence, dimension index, shared and per-frame functional groups, references), and `data` encodes
- * it. One thing is ours: dcmjs keeps every frame unpacked (one byte per pixel) until the end, which for
- * a clinical CT (hundreds of structures × hundreds of 512² slices) would need gigabytes, so frames are
- * packed into bits (DICOM order: first pixel in the lowest bit, frames back to back) as they are made.
+ * it. Two things are ours, both for clinical sizes (hundreds of structures × hundreds of 512² slices):
+ * dcmjs keeps every frame unpacked (one byte per pixel) until the end, which would need gigabytes, so
+ * frames are packed into bits (DICOM order: first pixel in the lowest bit, frames back to back) as they
+ * are made; and its writer is slow for large binary values, so Pixel Data is appended after it.
  *
  * The patient and study identifiers the SEG must carry come in `source.patientStudy`, read from the
  * PACS copy by the caller; this function keeps nothing.
@@ -124,6 +125,15 @@ function packedSegmentationClass() {
     /** Pixels are written by `packFrames`; the unpacked copy dcmjs would make is skipped. */
     _addSegmentPixelData(): void {}
   };
+}
+
+/** A number as a Decimal String (at most 16 characters), e.g. 0.8000000000000114 → 0.8. */
+export function decimalString(value: number): number {
+  for (let digits = 15; digits > 1; digits--) {
+    const rounded = Number(value.toPrecision(digits));
+    if (String(rounded).length <= 16) return rounded;
+  }
+  return Math.round(value);
 }
 
 const code = (c: CodedConcept) => ({ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning });
@@ -273,15 +283,18 @@ export function buildSegmentation(
     PixelRepresentation: 1,
     SamplesPerPixel: 1,
     PhotometricInterpretation: 'MONOCHROME2',
-    ImagePositionPatient: [...s.position],
-    ImageOrientationPatient: [...source.orientation],
-    PixelSpacing: [...source.pixelSpacing],
+    ImagePositionPatient: s.position.map(decimalString),
+    ImageOrientationPatient: source.orientation.map(decimalString),
+    PixelSpacing: source.pixelSpacing.map(decimalString),
     PixelData: new ArrayBuffer(2),
     _vrMap: { PixelData: 'OW' },
     _meta: { TransferSyntaxUID: { vr: 'UI', Value: [SEG_TRANSFER_SYNTAX] } },
   }));
   // Both the normaliser and the derivation need two or more frames; a one-slice series is refused earlier.
   const multiframe = dcmjs.normalizers.Normalizer.normalizeToDataset(datasets);
+  const pixelMeasures = multiframe.SharedFunctionalGroupsSequence.PixelMeasuresSequence;
+  pixelMeasures.SpacingBetweenSlices = decimalString(pixelMeasures.SpacingBetweenSlices);
+  pixelMeasures.SliceThickness = decimalString(pixelMeasures.SliceThickness);
   // The normaliser orders frames by position (descending along the normal): frame number of each source slice.
   const frameNumberOf = new Map<string, number>();
   (multiframe.ReferencedSeriesSequence.ReferencedInstanceSequence as { ReferencedSOPInstanceUID: string }[]).forEach((r, i) =>
@@ -303,25 +316,20 @@ export function buildSegmentation(
   const frames = used.reduce((sum, s) => sum + present.get(s.label)!.reduce((n, v) => n + v, 0), 0);
   seg.setNumberOfFrames(frames);
 
-  // 4. Segments in label order, each with its frames in slice order; bits packed as we go.
-  const packed = new Uint8Array(seg.dataset.PixelData as ArrayBuffer);
+  // 4. Segments in label order, each with its frames in slice order; then every frame's bits in one
+  //    pass over the label map (frame of label l on slice k: `frameOf[l][k]`).
+  const frameOf = new Map<number, Int32Array>();
   let frame = 0;
   for (const s of used) {
     const slices = present.get(s.label)!;
+    const frameIndex = new Int32Array(nz).fill(-1);
     const referenced: number[] = [];
     for (let k = 0; k < nz; k++) {
       if (!slices[k]) continue;
+      frameIndex[k] = frame++;
       referenced.push(frameNumberOf.get(source.slices[sourceOfSlice[k]].sopInstanceUid)!);
-      const bitBase = frame * plane;
-      const data = labels.data;
-      for (let i = 0, v = k * plane; i < plane; i++, v++) {
-        if (data[v] === s.label) {
-          const bit = bitBase + i;
-          packed[bit >>> 3] |= 1 << (bit & 7);
-        }
-      }
-      frame++;
     }
+    frameOf.set(s.label, frameIndex);
     seg.addSegment(
       {
         SegmentLabel: s.displayName.slice(0, 64),
@@ -338,6 +346,24 @@ export function buildSegmentation(
       referenced,
     );
   }
+  const packed = new Uint8Array(seg.dataset.PixelData as ArrayBuffer);
+  const data = labels.data;
+  for (let k = 0; k < nz; k++) {
+    let last = -1;
+    let base = -1;
+    for (let i = 0, v = k * plane; i < plane; i++, v++) {
+      const label = data[v];
+      if (label === 0) continue;
+      if (label !== last) {
+        last = label;
+        const f = frameOf.get(label)?.[k] ?? -1;
+        base = f < 0 ? -1 : f * plane;
+      }
+      if (base < 0) continue;
+      const bit = base + i;
+      packed[bit >>> 3] |= 1 << (bit & 7);
+    }
+  }
 
   // 5. Finish and encode.
   const ds = seg.dataset;
@@ -351,8 +377,28 @@ export function buildSegmentation(
   for (const keyword of NOT_IN_SEG) delete ds[keyword];
   ds.SpecificCharacterSet = 'ISO_IR 192';
   ds.SegmentsOverlap = 'NO';
-  ds._vrMap = { PixelData: 'OB' };
   ds._meta = { TransferSyntaxUID: { vr: 'UI', Value: [SEG_TRANSFER_SYNTAX] } };
-  const bytes = new Uint8Array(dcmjs.data.datasetToBuffer(ds));
-  return { bytes, segments: used.length, frames };
+  delete ds.PixelData;
+  delete ds._vrMap;
+  return { bytes: appendPixelData(new Uint8Array(dcmjs.data.datasetToBuffer(ds)), packed), segments: used.length, frames };
+}
+
+/**
+ * dcmjs writes large binary values a few bytes at a time (about 5 MB/s here: 25 s for a clinical SEG's
+ * pixel data), so the dataset goes through dcmjs without Pixel Data, and Pixel Data — the last element
+ * of the dataset by tag order — is appended here: tag (7FE0,0010), VR OB, two reserved bytes, 32-bit
+ * length (explicit VR little endian, PS3.5 7.1.2), then the packed frames (even length).
+ */
+function appendPixelData(dataset: Uint8Array, pixels: Uint8Array): Uint8Array {
+  const out = new Uint8Array(dataset.length + 12 + pixels.length);
+  out.set(dataset, 0);
+  const header = new DataView(out.buffer, dataset.length, 12);
+  header.setUint16(0, 0x7fe0, true);
+  header.setUint16(2, 0x0010, true);
+  header.setUint8(4, 0x4f); // 'O'
+  header.setUint8(5, 0x42); // 'B'
+  header.setUint16(6, 0, true);
+  header.setUint32(8, pixels.length, true);
+  out.set(pixels, dataset.length + 12);
+  return out;
 }
