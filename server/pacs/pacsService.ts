@@ -57,8 +57,12 @@ async function ensureOwners(deps: PacsServiceDeps, settings: PacsConfig): Promis
   return ids;
 }
 
-/** Raw files of a case that does not exist (a stop between receiving and recording): removed. */
+/**
+ * Raw files a stop left behind: a STOW-RS push's staging folder, and the incoming folder of a case
+ * that was never recorded (a stop between receiving and recording). Both may hold identifiers.
+ */
 async function removeOrphanIncoming(deps: PacsServiceDeps): Promise<void> {
+  await rm(path.join(deps.config.dataDir, 'pacs-staging'), { recursive: true, force: true });
   const dir = path.join(deps.config.dataDir, 'incoming');
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (isValidId(name) && !getCase(deps.db, name)) {
