@@ -19,6 +19,7 @@ let server: ServerProc;
 let client: Client;
 let basic: string;
 let series: Buffer[];
+let dataDir: string;
 
 /** A multipart/related body of DICOM parts, as a STOW-RS client sends it. */
 function multipartRelated(parts: Buffer[]): { body: Buffer; contentType: string } {
@@ -33,14 +34,14 @@ async function stow(parts: Buffer[], authorization?: string) {
   const { body, contentType } = multipartRelated(parts);
   const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/dicom+json' };
   if (authorization) headers.authorization = authorization;
-  const response = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', body, headers });
+  const response = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', body: body as unknown as BodyInit, headers });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
 beforeAll(async () => {
   await buildWebApp();
-  const dataDir = await tempDataDir('holocase-stow-');
+  dataDir = await tempDataDir('holocase-stow-');
   const password = addUser(dataDir, 'bob', { admin: true, team: 'radiology' });
   server = await startServe(dataDir);
   client = new Client(server.url);
@@ -95,6 +96,13 @@ describe('STOW-RS', () => {
     const status = (await client.json('/api/admin/pacs')).body;
     expect(status.skipped).toEqual([expect.objectContaining({ source: 'stow', reason: 'not CT (MR)' })]);
     expect(status.received).toEqual([expect.objectContaining({ source: 'stow', seg: expect.objectContaining({ status: 'none' }) })]);
+  });
+
+  it('shows the PACS page and status to administrators only', async () => {
+    expect((await client.fetch('/admin/pacs')).status).toBe(200);
+    const other = new Client(server.url);
+    await other.signInFirstTime('carol', addUser(dataDir, 'carol', { team: 'radiology' }));
+    expect((await other.json('/api/admin/pacs')).status).toBe(403);
   });
 
   it('refuses a body that is not multipart/related DICOM with 415', async () => {
