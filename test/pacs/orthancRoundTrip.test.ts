@@ -8,7 +8,7 @@
  * after a restart the feed resumes from its stored position (a study sent while holocase was down is
  * handled, nothing is made twice).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelMapFromVolume } from '../../server/mesh/labelMapFromVolume.ts';
@@ -190,6 +190,54 @@ describe('Orthanc → holocase → SEG back to Orthanc', () => {
     expect(status.skipped.map((s: any) => s.reason)).toContain('no usable CT series (1 series of a single image)');
     expect(status.skipped.filter((s: any) => s.reason === 'not CT (MR)')).toHaveLength(1);
     expect((await api('/api/cases')).cases).toHaveLength(1);
+  });
+
+  it('sends the SEG of a STOW-RS push back to Orthanc too (the pushed series is stored there)', async () => {
+    // The fixture series as another study (new UIDs), pushed over DICOMweb with HTTP Basic credentials.
+    // @ts-expect-error dcmjs ships no type declarations
+    const dcmjs = (await import('dcmjs')).default as any;
+    const uid = () => dcmjs.data.DicomMetaDictionary.uid();
+    const study = uid();
+    const seriesUid = uid();
+    const boundary = 'holocase-test-boundary';
+    const chunks: Buffer[] = [];
+    for (const name of (await readdir(PACS_SERIES)).sort()) {
+      const b = await readFile(path.join(PACS_SERIES, name));
+      const dict = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      const sop = uid();
+      dict.dict['0020000D'].Value = [study];
+      dict.dict['0020000E'].Value = [seriesUid];
+      dict.dict['00080018'].Value = [sop];
+      dict.meta['00020003'].Value = [sop];
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(dict.write()), Buffer.from('\r\n'));
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    const response = await fetch(`${server!.url}/dicomweb/studies`, {
+      method: 'POST',
+      body: Buffer.concat(chunks) as unknown as BodyInit,
+      headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, authorization: `Basic ${Buffer.from('ada:ada-correct-horse-42').toString('base64')}` },
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    await response.body?.cancel();
+    const { cases } = await api('/api/cases');
+    expect(cases).toHaveLength(2);
+    const pushed = cases.find((c: any) => c.id !== caseId);
+    expect((await followEvents(client, `/api/cases/${pushed.id}/events`)).at(-1)!.event).toBe('done');
+    const found = await until('the pushed study and its SEG in Orthanc', async () => {
+      for (const id of await orthanc.json<string[]>('/studies')) {
+        const s = await orthanc.json<any>(`/studies/${id}`);
+        if (s.MainDicomTags.StudyInstanceUID !== study) continue;
+        const series = await orthanc.json<any[]>(`/studies/${id}/series?expand`);
+        if (series.some((x) => x.MainDicomTags.Modality === 'SEG')) return series;
+      }
+      return undefined;
+    });
+    expect(found.map((x: any) => x.MainDicomTags.Modality).sort()).toEqual(['CT', 'SEG']);
+    // The feed sees the pushed study (and its SEG) become stable in Orthanc too: no third case.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const last = await lastChange();
+    await until('the feed to catch up', async () => ((await api('/api/admin/pacs')).orthanc.feed.position >= last ? true : undefined));
+    expect((await api('/api/cases')).cases).toHaveLength(2);
   });
 
   it('keeps the synthetic patient identifiers out of the data folder, the logs and the API answers', async () => {
