@@ -19,8 +19,8 @@ export interface InboundDeps extends CaseLifecycleDeps, Pick<ModelCatalog, 'find
   config: CaseLifecycleDeps['config'] & { defaultModel: string };
   routing: RoutingConfig;
   studyKey: StudyKey;
-  /** Account id of a user name (the routing's owners). */
-  ownerId(username: string): string;
+  /** Account id of a user name (the routing's owners; made when missing). */
+  ownerId(username: string): Promise<string>;
 }
 
 export interface InboundStudy {
@@ -79,7 +79,7 @@ export async function receiveInboundStudy(deps: InboundDeps, study: InboundStudy
   // 4. Files, then the rows.
   const caseId = newId();
   const layout = caseLayout(deps.config.dataDir, caseId);
-  const ownerId = study.ownerId ?? deps.ownerId(rule.owner ?? deps.routing.owner);
+  const ownerId = study.ownerId ?? (await deps.ownerId(rule.owner ?? deps.routing.owner));
   let recorded = false;
   try {
     const files = await study.fetchSeries(series, layout.incomingDir);

@@ -7,7 +7,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { addUser, findUserForLogin } from '../auth/users.ts';
-import { HolocaseError } from '../errors.ts';
 import type { CaseLifecycleDeps } from '../jobs/caseLifecycle.ts';
 import type { ModelCatalog } from '../jobs/modelCatalog.ts';
 import type { Logger } from '../log.ts';
@@ -42,19 +41,23 @@ export interface PacsService {
   close(): Promise<void>;
 }
 
-/** Makes the accounts that own incoming cases when they do not exist yet (no password anyone knows). */
-async function ensureOwners(deps: PacsServiceDeps, settings: PacsConfig): Promise<Map<string, string>> {
-  const names = new Set([settings.routing.owner, ...settings.routing.rules.flatMap((r) => (r.owner ? [r.owner] : []))]);
+/**
+ * The account that owns incoming cases, made the first time a study needs it (with a password nobody
+ * knows), so a server that never receives from the PACS gets no extra account.
+ */
+function ownerAccounts(deps: PacsServiceDeps, settings: PacsConfig): (username: string) => Promise<string> {
   const ids = new Map<string, string>();
-  for (const name of names) {
-    let found = findUserForLogin(deps.db, name)?.user;
-    if (!found) {
-      found = (await addUser(deps.db, name, { team: settings.routing.team })).user;
-      deps.log.info({ userId: found.id, team: settings.routing.team ?? null }, 'PACS service account created');
+  return async (username) => {
+    const known = ids.get(username) ?? findUserForLogin(deps.db, username)?.user.id;
+    if (known) {
+      ids.set(username, known);
+      return known;
     }
-    ids.set(name, found.id);
-  }
-  return ids;
+    const { user } = await addUser(deps.db, username, { team: settings.routing.team });
+    deps.log.info({ userId: user.id, team: settings.routing.team ?? null }, 'PACS service account created');
+    ids.set(username, user.id);
+    return user.id;
+  };
 }
 
 /**
@@ -73,23 +76,18 @@ async function removeOrphanIncoming(deps: PacsServiceDeps): Promise<void> {
 }
 
 /**
- * 1. Settings (a wrong value stops the server with a message naming it), owner accounts, the key.
+ * 1. Settings (a wrong value stops the server with a message naming it), the key.
  * 2. Leftover raw files of unrecorded cases are removed.
  * 3. With an Orthanc: follow its change feed; send SEGs that a stop left pending.
  */
 export async function startPacsService(deps: PacsServiceDeps): Promise<PacsService> {
   // 1. Settings.
   const settings = loadPacsConfig(deps.env ?? process.env);
-  const owners = await ensureOwners(deps, settings);
   const inbound: InboundDeps = {
     ...deps,
     routing: settings.routing,
     studyKey: studyKeyOf(deps.config.dataDir),
-    ownerId(username) {
-      const id = owners.get(username);
-      if (!id) throw new HolocaseError('NOT_FOUND', `no PACS owner account "${username}"`);
-      return id;
-    },
+    ownerId: ownerAccounts(deps, settings),
   };
 
   // 2. Leftovers.

@@ -11,20 +11,26 @@ import path from 'node:path';
 
 export type StudyKey = (studyInstanceUid: string, seriesInstanceUid: string) => string;
 
-/** The install's key function (reads or makes the secret). */
+/** The install's key function; the secret is read (or made) on first use. */
 export function studyKeyOf(dataDir: string): StudyKey {
-  const file = path.join(dataDir, 'pacs', 'study-key');
-  let secret: Buffer;
+  let secret: Buffer | undefined;
+  return (study, series) => {
+    secret ??= readOrMakeSecret(path.join(dataDir, 'pacs', 'study-key'));
+    return createHmac('sha256', secret).update(`${study.trim()}\\${series.trim()}`).digest('hex');
+  };
+}
+
+function readOrMakeSecret(file: string): Buffer {
   try {
-    secret = readFileSync(file);
+    return readFileSync(file);
   } catch {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    secret = randomBytes(32);
+    const secret = randomBytes(32);
     try {
       writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      return secret;
     } catch {
-      secret = readFileSync(file); // made at the same moment by another process: use that one
+      return readFileSync(file); // made at the same moment by another process: use that one
     }
   }
-  return (study, series) => createHmac('sha256', secret).update(`${study.trim()}\\${series.trim()}`).digest('hex');
 }
