@@ -24,6 +24,9 @@ const CT_SINGLE = path.join(FIXTURES, 'dicom-codecs/CT_small.dcm');
 /** The fixture's synthetic identifiers (and its study UID): in the SEG in Orthanc, nowhere in holocase. */
 const SECRETS = ['TEST^PACS', 'TEST PACS', 'PACS-0001', 'ACC-0001', '1.2.826.0.1.3680043.8.498.1796455929001'];
 
+/** A case processed from end to end on a loaded 2-core machine, with its SEG. */
+const HEAVY_MS = 480_000;
+
 let orthanc: OrthancProc;
 let server: ServerProc | undefined;
 let dataDir: string;
@@ -154,7 +157,7 @@ describe('Orthanc → holocase → SEG back to Orthanc', () => {
       return s.received[0]?.seg.status === 'sent' ? s : undefined;
     });
     expect(status.received[0]).toMatchObject({ caseId, source: 'orthanc', rule: 'every CT', seg: { orthancInstanceId: seg.Instances[0] } });
-  });
+  }, HEAVY_MS);
 
   it('makes no second case when the study is sent again', async () => {
     const since = await lastChange();
@@ -238,7 +241,7 @@ describe('Orthanc → holocase → SEG back to Orthanc', () => {
     const last = await lastChange();
     await until('the feed to catch up', async () => ((await api('/api/admin/pacs')).orthanc.feed.position >= last ? true : undefined));
     expect((await api('/api/cases')).cases).toHaveLength(2);
-  });
+  }, HEAVY_MS);
 
   it('keeps the synthetic patient identifiers out of the data folder, the logs and the API answers', async () => {
     logs.push(server!.output());

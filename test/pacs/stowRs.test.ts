@@ -81,7 +81,7 @@ describe('STOW-RS', () => {
     expect(events.at(-1)!.event, JSON.stringify(events.at(-1))).toBe('done');
     const detail = (await client.json(`/api/cases/${cases[0].id}`)).body;
     expect(detail.report.input.series.chosen).toMatchObject({ modality: 'CT', slices: 20 });
-  });
+  }, 480_000);
 
   it('makes no second case from the same series pushed again', async () => {
     const answer = await stow(series, basic);
