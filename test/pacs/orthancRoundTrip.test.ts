@@ -8,7 +8,7 @@
  * after a restart the feed resumes from its stored position (a study sent while holocase was down is
  * handled, nothing is made twice).
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelMapFromVolume } from '../../server/mesh/labelMapFromVolume.ts';
@@ -76,6 +76,8 @@ async function start(): Promise<void> {
 }
 
 let cookie: string | undefined;
+/** The rules and credentials files beside the data folder, removed with it. */
+const extraFiles: string[] = [];
 
 beforeAll(async () => {
   await buildWebApp();
@@ -85,6 +87,7 @@ beforeAll(async () => {
   await writeFile(rules, JSON.stringify({ owner: 'pacs', team: 'radiology', rules: [{ name: 'every CT', model: 'hu-anatomy' }] }));
   const credentials = path.join(dataDir, '..', `orthanc-credentials-${path.basename(dataDir)}`);
   await writeFile(credentials, `${orthanc.username}:${orthanc.password}\n`, { mode: 0o600 });
+  extraFiles.push(rules, credentials);
   env = { HOLOCASE_ORTHANC_URL: orthanc.url, HOLOCASE_ORTHANC_CREDENTIALS_FILE: credentials, HOLOCASE_ORTHANC_POLL_SECONDS: '0.3', HOLOCASE_PACS_RULES: rules };
   const password = addUser(dataDir, 'ada', { admin: true, team: 'radiology' });
   server = await startServe(dataDir, env);
@@ -101,6 +104,7 @@ afterAll(async () => {
     await server.stop();
   }
   await orthanc?.stop();
+  await Promise.all([dataDir, ...extraFiles].filter(Boolean).map((f) => rm(f, { recursive: true, force: true })));
 });
 
 describe('Orthanc → holocase → SEG back to Orthanc', () => {

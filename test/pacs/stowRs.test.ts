@@ -6,7 +6,7 @@
  * recorded as skipped with the reason.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, buildWebApp, Client, followEvents, saveLog, startServe, tempDataDir, type ServerProc } from '../server/harness.ts';
@@ -56,6 +56,7 @@ afterAll(async () => {
     await saveLog('pacs-stow', server.output());
     await server.stop();
   }
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('STOW-RS', () => {
