@@ -37,7 +37,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'GONE'
   | 'CONFLICT'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'SEG_GRID_MISMATCH'
+  | 'PACS_UNAVAILABLE';
 
 const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
@@ -74,6 +76,8 @@ const STATUS: Record<ErrorCode, number> = {
   GONE: 410,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  SEG_GRID_MISMATCH: 422,
+  PACS_UNAVAILABLE: 502,
 };
 
 export class HolocaseError extends Error {

@@ -13,6 +13,7 @@ export function AppHeader({ user }: { user?: SessionUser | null }) {
       </Link>
       <nav>
         <Link href="/join">Enter a share code</Link>
+        {user?.isAdmin && <Link href="/admin/pacs">PACS</Link>}
         {user && (
           <>
             <span className="muted">{user.username}</span>

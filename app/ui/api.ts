@@ -8,8 +8,9 @@ import type { CaseDetail, CaseSummary, SharedCaseView as SharedCase } from '../.
 import type { NewShare, ShareInfo } from '../../server/auth/shareLinks.ts';
 import type { sessionUserView } from '../../server/auth/signIn.ts';
 import type { ModelInfo } from '../../server/jobs/modelCatalog.ts';
+import type { PacsStatusView } from '../../server/pacs/pacsStatus.ts';
 
-export type { CaseDetail, CaseSummary, ModelInfo, NewShare, ShareInfo, SharedCase };
+export type { CaseDetail, CaseSummary, ModelInfo, NewShare, PacsStatusView, ShareInfo, SharedCase };
 
 /** The signed-in user as `/api/session` shows them. */
 export type SessionUser = ReturnType<typeof sessionUserView>;
@@ -72,6 +73,7 @@ export const api = {
   shared: (token: string) => apiJson<SharedCase>(`/api/share/${encodeURIComponent(token)}`),
   redeemCode: (code: string) => apiJson<{ url: string }>('/api/share-code', { method: 'POST', body: { code } }),
   models: () => apiJson<{ models: ModelInfo[] }>('/api/models'),
+  pacsStatus: () => apiJson<PacsStatusView>('/api/admin/pacs'),
 };
 
 /** "3 Nov 2026, 14:05" in the reader's locale. */

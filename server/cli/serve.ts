@@ -22,7 +22,11 @@ const HELP = `usage: holocase serve [--port N] [--host H] [--data DIR] [--https]
   --skip-build    use the existing web app build as it is (no staleness check)
 
 Jobs run in the background on this machine, one at a time; with REDIS_URL set they go to a Redis queue
-for \`holocase worker\` processes instead.`;
+for \`holocase worker\` processes instead.
+
+With HOLOCASE_ORTHANC_URL set, studies that become stable in that Orthanc become cases (routing rules:
+HOLOCASE_PACS_RULES) and finished cases go back to it as DICOM SEG; POST /dicomweb/studies takes
+STOW-RS pushes. See docs/deployment.md.`;
 
 const OPTIONS = {
   port: { type: 'string' },

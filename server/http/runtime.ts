@@ -19,6 +19,7 @@ import { createJobRecords } from '../jobs/jobRecords.ts';
 import { createModelCatalog, type ModelCatalog } from '../jobs/modelCatalog.ts';
 import { createRedisQueue } from '../jobs/redisQueue.ts';
 import { createFailureLimiter, type FailureLimiter } from './failureLimiter.ts';
+import { startPacsService, type PacsService } from '../pacs/pacsService.ts';
 
 export interface Runtime extends ModelCatalog {
   config: ServerConfig;
@@ -32,6 +33,8 @@ export interface Runtime extends ModelCatalog {
   loginLimiter: FailureLimiter;
   /** Whether pages are served over HTTPS (cookies get `Secure`). */
   secure: boolean;
+  /** Studies from the PACS (Orthanc's change feed, STOW-RS) and SEGs back to it. */
+  pacs: PacsService;
   close(): Promise<void>;
 }
 
@@ -55,7 +58,8 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
   const log = options.log ?? createLogger({ level: config.logLevel });
   const db = openDatabase(config.dataDir);
   const events = createCaseEvents();
-  const records = createJobRecords({ db, events, log });
+  let pacs: PacsService | undefined;
+  const records = createJobRecords({ db, events, log, onCaseDone: (caseId) => pacs?.caseDone(caseId) });
   const queue: JobQueue = config.redisUrl
     ? createRedisQueue({ redisUrl: config.redisUrl, db, log, records, dataDir: config.dataDir })
     : createEmbeddedQueue({
@@ -68,6 +72,9 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
         logLevel: config.logLevel,
       });
   await queue.start();
+  const models = createModelCatalog({ modelsDir: config.modelsDir ?? path.join(options.projectRoot, 'models'), log });
+  pacs = await startPacsService({ db, log, queue, events, config, findModel: models.findModel });
+  const started = pacs;
   return {
     config,
     log,
@@ -78,8 +85,10 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     shareCodeLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 200 }),
     loginLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 500 }),
     // The job processes find bundles in the same folder (`HOLOCASE_MODELS`, else the project's models/).
-    ...createModelCatalog({ modelsDir: config.modelsDir ?? path.join(options.projectRoot, 'models'), log }),
+    ...models,
+    pacs: started,
     async close() {
+      await started.close();
       await queue.close();
       db.close();
     },

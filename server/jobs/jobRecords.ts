@@ -14,6 +14,8 @@ export interface JobRecordDeps {
   db: Database;
   events: CaseEvents;
   log: Logger;
+  /** Called after a case is recorded as done (e.g. to send its segmentation back to the PACS). */
+  onCaseDone?: (caseId: string) => void;
 }
 
 export interface JobRecords {
@@ -57,6 +59,7 @@ export function createJobRecords(deps: JobRecordDeps): JobRecords {
       markCaseDone(deps.db, job.caseId, result);
       deps.events.publish(job.caseId, { type: 'done', processedAt: new Date(result.processedAt).toISOString() });
       deps.log.info({ jobId, caseId: job.caseId, timings: result.timings, glbBytes: result.glbBytes }, 'job done');
+      deps.onCaseDone?.(job.caseId);
     },
     failed(jobId, failure) {
       lastPercent.delete(jobId);

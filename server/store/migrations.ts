@@ -82,6 +82,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'PACS: change-feed position, received studies (keyed hash only), skipped studies, SEG exports',
+    sql: `
+      CREATE TABLE pacs_feed (
+        source TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE pacs_studies (
+        study_key TEXT PRIMARY KEY,
+        case_id TEXT NOT NULL UNIQUE REFERENCES cases(id) ON DELETE CASCADE,
+        source TEXT NOT NULL CHECK (source IN ('orthanc', 'stow')),
+        orthanc_series_id TEXT,
+        rule TEXT,
+        received_at INTEGER NOT NULL,
+        seg_status TEXT NOT NULL DEFAULT 'pending' CHECK (seg_status IN ('pending', 'sent', 'failed', 'none')),
+        seg_sent_at INTEGER,
+        seg_instance_id TEXT,
+        seg_error TEXT
+      );
+      CREATE TABLE pacs_skipped (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL CHECK (source IN ('orthanc', 'stow')),
+        orthanc_study_id TEXT,
+        reason TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX pacs_skipped_time ON pacs_skipped(received_at);
+    `,
+  },
 ];
 
 /**
