@@ -6,7 +6,7 @@
  * with a controller and with a pinching hand, and the floating panel hiding a tissue group.
  * Screenshots go to `test-artifacts/`.
  */
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -152,13 +152,15 @@ describeBrowser('viewer in Chromium against a running server', () => {
     expect(second.seen.has('done'), `job ended with: ${second.text}`).toBe(true);
     expect(second.caseId).not.toBe(caseId);
     // A damaged file: the job fails, and the case page says why in words.
-    const damaged = path.join(await mkdtemp(path.join(os.tmpdir(), 'holocase-e2e-bad-')), 'damaged.nii.gz');
+    const damagedDir = await mkdtemp(path.join(os.tmpdir(), 'holocase-e2e-bad-'));
+    const damaged = path.join(damagedDir, 'damaged.nii.gz');
     await writeFile(damaged, (await readFile(FIXTURE)).subarray(0, 4000));
     await page.getByTestId('file-input').setInputFiles(damaged);
     await page.getByTestId('label').fill('e2e damaged');
     await page.getByTestId('upload').click();
     const uploadError = page.getByTestId('upload-error');
     const third = await Promise.race([waitForJob(page, second.caseId), uploadError.waitFor({ timeout: 120_000 }).then(() => null)]);
+    await rm(damagedDir, { recursive: true, force: true });
     if (third) {
       expect(third.seen.has('failed')).toBe(true);
       expect(third.text).toMatch(/Failed: .{10,}/);
