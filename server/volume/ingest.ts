@@ -95,9 +95,9 @@ export async function ingest(input: string | string[], options: IngestOptions & 
   return ingestFiles(byPosition(files), `the ${inputs.length} files given`, stageOptions);
 }
 
-/** The files labelled by position for messages: "file 21 of 40". */
+/** The files labelled by position for messages: "file 21 of 40" ("the file" when it is the only one). */
 function byPosition(files: InputFile[]): InputFile[] {
-  return files.map((f, i) => ({ ...f, label: `file ${i + 1} of ${files.length}` }));
+  return files.map((f, i) => ({ ...f, label: files.length === 1 ? 'the file' : `file ${i + 1} of ${files.length}` }));
 }
 
 async function pathKind(path: string): Promise<'file' | 'directory'> {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { HolocaseError } from '../errors.ts';
+import { HolocaseError, isDiskFull } from '../errors.ts';
 
 export interface ExtractZipOptions {
   /** Most bytes the archive may unpack to in total (default 2 GiB). */
@@ -101,7 +101,8 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
     return files;
   } catch (error) {
     await rm(destDir, { recursive: true, force: true });
-    if (error instanceof HolocaseError) throw error;
+    // Our own refusals, and a full disk (the archive is fine; the caller says what to do), as they are.
+    if (error instanceof HolocaseError || isDiskFull(error)) throw error;
     throw new HolocaseError('ZIP_MALFORMED', `${o.name} is damaged (${withoutEntryNames((error as Error).message)})`);
   } finally {
     zip.close();

@@ -211,6 +211,8 @@ export async function identifiedDicomZip(): Promise<Uint8Array> {
   return zipSync(files, { level: 0 });
 }
 
+export { requestFrom } from '../requestFrom.ts';
+
 export interface SseEvent {
   event: string;
   data: any;

@@ -8,7 +8,9 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireCaseLock, caseLockPath, processRunning } from '../../server/jobs/caseLock.ts';
+import { JobFailedError, runJobInChild } from '../../server/jobs/runJobInChild.ts';
 import { newId } from '../../server/store/caseFolders.ts';
+import { VOLUME_LIMITS } from '../../server/volume/volumeLimits.ts';
 import { holocaseErrorOf } from '../holocaseErrorOf.ts';
 import { ROOT, tempDataDir } from './harness.ts';
 
@@ -62,6 +64,27 @@ describe('an orphaned job process', () => {
     if (ms === Infinity) process.kill(jobPid, 'SIGKILL');
     expect(ms, output()).toBeLessThan(2000);
     expect(output()).not.toMatch(/finished the busy loop/);
+  });
+});
+
+describe('a job that outgrows its memory', () => {
+  it('is stopped by the process that started it, failed and not retryable', async () => {
+    const dataDir = await tempDataDir();
+    // A job process alone (Node, tsx, the pipeline's modules) holds far more than 64 MiB.
+    const run = runJobInChild(
+      { jobId: newId(), caseId: newId(), modelId: 'hu-anatomy' },
+      { projectRoot: ROOT, dataDir, logLevel: 'silent', settings: { volumeLimits: VOLUME_LIMITS, memoryBudgetBytes: 64 * 1024 ** 2 } },
+    );
+    const error = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JobFailedError);
+    expect((error as JobFailedError).failure).toEqual({
+      code: 'JOB_MEMORY',
+      message: 'processing needed more memory than this server gives one job (64 MiB, HOLOCASE_JOB_MEMORY) and was stopped',
+      retryable: false,
+    });
   });
 });
 
