@@ -9,6 +9,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processRunning } from '../../server/jobs/caseLock.ts';
 import { addUser, buildWebApp, Client, followEvents, identifiedDicomZip, saveLog, startServe, tempDataDir, type ServerProc } from './harness.ts';
 
+/** Each test starts the server two or three times and runs jobs; a loaded 2-core machine needs minutes. */
+const RESTART_TIMEOUT_MS = 360_000;
+
 let zip: Uint8Array;
 let server: ServerProc | undefined;
 
@@ -85,7 +88,7 @@ describe('restart during a job', () => {
     expect(detail.body.report.input.format).toBe('dicom');
     expect(server.output()).toMatch(/job resumes after an interruption/);
     await saveLog('restart-2', server.output());
-  });
+  }, RESTART_TIMEOUT_MS);
 
   it('fails the job as retryable once interrupted more often than allowed, and a re-run finishes it', async () => {
     const dataDir = await tempDataDir();
@@ -117,5 +120,5 @@ describe('restart during a job', () => {
     expect(rerun.status).toBe(202);
     const events = await followEvents(c3, rerun.body.eventsUrl);
     expect(events.at(-1)!.event).toBe('done');
-  });
+  }, RESTART_TIMEOUT_MS);
 });
