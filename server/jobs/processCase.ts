@@ -5,7 +5,7 @@
  *
  * Step 1 (only while the raw upload exists): ingest it, write the de-identified `ct.nii.gz` and the
  *   ingest report into the case's work folder, then delete the upload — also when ingest fails, except
- *   when the disk was full (a re-run after space is freed reads it again). The CT's size, planned memory
+ *   for a passing condition (a full disk, memory that stayed busy): a re-run reads it again. The CT's size, planned memory
  *   and modality are checked from its headers first: a CT too large for the job's memory, or an MR
  *   series for a CT model, is refused before a voxel is read.
  * Step 2: `runCase` from that CT (or, on a re-run, from the stored case's CT) into a fresh folder.
@@ -70,7 +70,6 @@ async function uploadInput(incomingDir: string): Promise<string> {
 export async function processCase(job: CaseJob, options: ProcessCaseOptions): Promise<CaseJobResult> {
   const started = Date.now();
   const layout = caseLayout(options.dataDir, job.caseId);
-  const model = await loadModelBundle(job.modelId);
   const admission = { memoryBudgetBytes: options.memoryBudgetBytes, waitForMemoryMs: options.waitForMemoryMs ?? DEFAULTS.waitForMemoryMs };
   let percent = 0;
   const report = (stage: JobProgress['stage'] | 'upload', fraction: number, message?: string) => {
@@ -79,13 +78,16 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
   };
   await mkdir(layout.workDir, { recursive: true });
 
-  // Step 1: the raw upload becomes a de-identified CT; the upload is deleted whatever happens.
+  // Step 1: the raw upload becomes a de-identified CT; the upload is deleted unless a re-run needs it.
   let ctPath = layout.workCt;
   let originalInput: (Pick<IngestReport, 'format' | 'series'> & { warnings?: string[] }) | undefined;
   if (await exists(layout.incomingDir)) {
     const unzipDir = path.join(layout.workDir, 'unzip');
     let keepUpload = false;
     try {
+      // The model first (its modality and memory decide whether the CT is read), inside this step so a
+      // missing model still removes the raw upload.
+      const model = await loadModelBundle(job.modelId);
       const input = await uploadInput(layout.incomingDir);
       report('upload', 0, 'reading the upload');
       await rm(unzipDir, { recursive: true, force: true });
@@ -105,9 +107,10 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
       await writeFile(layout.workIngestReport, JSON.stringify(ingestReport));
       originalInput = ingestReport;
     } catch (error) {
-      if (!isDiskFull(error)) throw error;
-      keepUpload = true;
-      throw diskFull('reading the upload', error);
+      // A passing condition (a full disk, memory that stayed busy) keeps the upload for a re-run.
+      const failure = isDiskFull(error) ? diskFull('reading the upload', error) : error;
+      keepUpload = isHolocaseError(failure) && failure.retryable;
+      throw failure;
     } finally {
       await rm(unzipDir, { recursive: true, force: true });
       if (!keepUpload) await rm(layout.incomingDir, { recursive: true, force: true });

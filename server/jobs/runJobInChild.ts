@@ -4,8 +4,10 @@
  * watched from here: a job that grows past its memory budget is stopped before the machine swaps.
  */
 import { fork } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { processRssBytes } from '../machineMemory.ts';
+import { caseLayout } from '../store/caseFolders.ts';
 import { formatMemory } from '../volume/volumeLimits.ts';
 import type { CaseJob, CaseJobResult, JobFailure, JobProgress } from './caseJob.ts';
 import type { ChildMessage, JobSettings, ParentMessage } from './jobMessages.ts';
@@ -71,6 +73,8 @@ export function runJobInChild(job: CaseJob, options: RunJobInChildOptions): Prom
         const rss = processRssBytes(child.pid!);
         if (rss === undefined || rss <= budget) return;
         child.kill('SIGKILL');
+        // Not retryable, so its raw upload (not yet de-identified, if ingest had not finished) goes.
+        void rm(caseLayout(options.dataDir, job.caseId).incomingDir, { recursive: true, force: true });
         settle(() =>
           reject(
             new JobFailedError({

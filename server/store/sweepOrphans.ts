@@ -3,7 +3,7 @@
  * once its row exists (the row is written after the last byte arrived), so `<data>/incoming/<id>/`
  * without a case row is an upload cut off mid-way — not yet de-identified, it must not stay. The same
  * goes for a job's scratch folder and lock of a case that no longer exists, and for the upload of a
- * case that finished (its CT was already read).
+ * case that finished (its CT was already read) or failed for good (a job stopped for its memory).
  */
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,14 +24,15 @@ async function entries(dir: string): Promise<string[]> {
 }
 
 /**
- * 1. `incoming/<id>`: removed when the case has no row, or is done.
+ * 1. `incoming/<id>`: removed when the case has no row, is done, or failed and cannot be re-run.
  * 2. `work/<id>` and `locks/<id>.lock`: removed when the case has no row.
  */
 export async function sweepOrphans(db: Database, dataDir: string, log?: Logger): Promise<SweepResult> {
   const result: SweepResult = { uploads: 0, scratch: 0 };
   for (const name of await entries(path.join(dataDir, 'incoming'))) {
     const row = isValidId(name) ? getCase(db, name) : undefined;
-    if (row && row.status !== 'done') continue;
+    const finished = row && (row.status === 'done' || (row.status === 'failed' && !row.retryable));
+    if (row && !finished) continue;
     await rm(path.join(dataDir, 'incoming', name), { recursive: true, force: true });
     result.uploads++;
   }

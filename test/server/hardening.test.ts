@@ -14,6 +14,7 @@ import { zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createShare, revokeShare } from '../../server/auth/shareLinks.ts';
 import { openDatabase } from '../../server/store/database.ts';
+import { insertCase, markCaseFailed } from '../../server/store/cases.ts';
 import { importCaseFolder } from '../../server/store/importCaseFolder.ts';
 import { writeDicomSeries } from '../../server/volume/dicomWriter.ts';
 import { readNifti } from '../../server/volume/nifti.ts';
@@ -31,6 +32,9 @@ let server: ServerProc;
 let alice: Client;
 const shares = { usable: '', revoked: '', expired: '', code: '', sharedCase: '' };
 const orphan = randomUUID();
+/** A case that failed for good and one that may be re-run (disk full), both with their raw upload still there. */
+const failedForGood = randomUUID();
+const failedRetryable = randomUUID();
 
 beforeAll(async () => {
   await buildWebApp();
@@ -43,6 +47,13 @@ beforeAll(async () => {
   revokeShare(db, revoked.id);
   const expired = createShare(db, caseId, { expiresInDays: 1 }, Date.now() - 2 * 86400_000);
   Object.assign(shares, { usable: usable.token, revoked: revoked.token, expired: expired.token, code: usable.code, sharedCase: caseId });
+  const model = { id: 'hu-anatomy', name: 'HU anatomy', version: '1' };
+  for (const [id, retryable] of [[failedForGood, false], [failedRetryable, true]] as const) {
+    insertCase(db, { id, ownerId: null, label: '', teamShared: false, model });
+    markCaseFailed(db, id, { code: retryable ? 'DISK_FULL' : 'JOB_MEMORY', message: 'x', retryable });
+    await mkdir(path.join(dataDir, 'incoming', id), { recursive: true });
+    await writeFile(path.join(dataDir, 'incoming', id, 'part-000001.dcm'), 'raw upload');
+  }
   db.close();
   // What a crash in the middle of an upload leaves: raw files (not yet de-identified) without a case.
   await mkdir(path.join(dataDir, 'incoming', orphan), { recursive: true });
@@ -268,8 +279,12 @@ describe('share link pages', () => {
 
 describe('uploads', () => {
   it('swept at start-up: a raw upload a crash cut off (no case) is gone, and so is its scratch folder', async () => {
-    expect(await readdir(path.join(dataDir, 'incoming'))).not.toContain(orphan);
+    const incoming = await readdir(path.join(dataDir, 'incoming'));
+    expect(incoming).not.toContain(orphan);
     expect(await readdir(path.join(dataDir, 'work'))).not.toContain(orphan);
+    // The upload of a case that cannot be re-run goes too; one a re-run needs stays.
+    expect(incoming).not.toContain(failedForGood);
+    expect(incoming).toContain(failedRetryable);
     expect(server.output()).toMatch(/removed what an interrupted run left behind/);
   });
 
