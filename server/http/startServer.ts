@@ -76,19 +76,6 @@ export function hasDecodablePath(url: string): boolean {
   }
 }
 
-/**
- * A response that starts before its request's body has all arrived (413, 507, 408, 401 on an upload)
- * ends the connection (`Connection: close`): the unread rest of that body would otherwise sit in front
- * of the client's next request on the same connection.
- */
-function closeAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse): void {
-  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = ((...args: unknown[]) => {
-    if (!req.complete) res.shouldKeepAlive = false;
-    return writeHead(...args);
-  }) as ServerResponse['writeHead'];
-}
-
 /** Makes the response answer `status` whatever the page renderer sets (Next cannot send a 410). */
 function forceStatus(res: ServerResponse, status: number): void {
   const writeHead = res.writeHead.bind(res) as (code: number, ...rest: unknown[]) => ServerResponse;
@@ -120,7 +107,6 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     req.headers[REQUEST_ID_HEADER] = reqId;
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
     res.setHeader('X-Request-Id', reqId);
-    closeAfterEarlyAnswer(req, res);
     // Security headers; the policy also goes on the request, where Next finds the nonce for its scripts.
     const nonce = newNonce();
     req.headers['content-security-policy'] = contentSecurityPolicy(nonce);
