@@ -4,6 +4,8 @@
  * limits, and MR scans given to a CT model are refused from their headers with a message — quickly and
  * without allocating what they declare. Real files, made here or taken from the fixtures.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,6 +21,8 @@ import { readNifti } from '../../server/volume/nifti.ts';
 import type { VolumeShape } from '../../server/volume/volumeLimits.ts';
 import { holocaseErrorOf } from '../holocaseErrorOf.ts';
 import { CT_DICOM, ENCODINGS, TOTALSEG, removeTempDirs, tempDir } from './fixtures.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
 import { gzipBombNifti, niftiHeader } from './gzipBomb.ts';
 
 afterAll(async () => {
@@ -175,5 +179,11 @@ describe('an MR series given to a CT model', () => {
     // Without a model (inspect), it is still read, with the warning.
     const { report } = await ingest(dir);
     expect(report.warnings.join(' ')).toMatch(/the series is MR, not CT/);
-  });
+    // The command line refuses it too: exit code 2, the reason, no CT written.
+    const out = join(await tempDir(), 'case');
+    const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'holocase.mjs'), 'run', dir, '--model', 'hu-anatomy', '-o', out], { cwd: ROOT, encoding: 'utf8' });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain('error [MODALITY_MISMATCH]: this scan is MR (modality in its header) but model "hu-anatomy" segments CT scans');
+    expect(existsSync(join(out, 'ct.nii.gz'))).toBe(false);
+  }, 120_000);
 });
