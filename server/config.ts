@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { HolocaseError } from './errors.ts';
+import { defaultJobMemory, parseByteSize } from './machineMemory.ts';
+import { VOLUME_LIMITS, type VolumeLimits } from './volume/volumeLimits.ts';
 
 export interface ServerConfig {
   /** Folder holding `holocase.db`, case folders, uploads in progress and TLS files (`HOLOCASE_DATA`). */
@@ -20,7 +22,18 @@ export interface ServerConfig {
   tlsKey?: string;
   /** Largest accepted upload in bytes (`HOLOCASE_MAX_UPLOAD_BYTES`); more gets 413. */
   maxUploadBytes: number;
-  /** Redis URL: set → scale-out mode (BullMQ queue, `holocase worker` processes run the jobs). */
+  /** An upload that sends nothing for this long is dropped (408) (`HOLOCASE_UPLOAD_IDLE_SECONDS`). */
+  uploadIdleSeconds: number;
+  /**
+   * Largest CT a job reads, checked from its header before a voxel is read (`HOLOCASE_MAX_VOXELS`,
+   * `HOLOCASE_MAX_VOLUME_BYTES`); beyond it the job fails, not retryable.
+   */
+  volumeLimits: VolumeLimits;
+  /**
+   * Memory one job may use, in bytes (`HOLOCASE_JOB_MEMORY`, e.g. `24G`; default three quarters of the
+   * machine's memory). A CT whose planned peak is larger is refused; a job that grows past it is stopped.
+   */
+  jobMemoryBytes: number;  /** Redis URL: set → scale-out mode (BullMQ queue, `holocase worker` processes run the jobs). */
   redisUrl?: string;
   /** Session lifetime in hours (`HOLOCASE_SESSION_HOURS`). */
   sessionHours: number;
@@ -47,6 +60,9 @@ export const DEFAULTS: ServerConfig = {
   host: '0.0.0.0',
   https: false,
   maxUploadBytes: 4 * 1024 ** 3,
+  uploadIdleSeconds: 120,
+  volumeLimits: VOLUME_LIMITS,
+  jobMemoryBytes: defaultJobMemory(),
   sessionHours: 12,
   shareDefaultDays: 7,
   shareMaxDays: 90,
@@ -64,6 +80,14 @@ export function parseFlag(value: string | undefined): boolean {
 
 const flag = z.string().transform(parseFlag).optional();
 const positiveInt = z.coerce.number().int().positive().optional();
+const byteSize = z
+  .string()
+  .transform((value, context) => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) context.addIssue({ code: 'custom', message: 'expected a size such as 16G, 1500M or a number of bytes' });
+    return bytes ?? 0;
+  })
+  .optional();
 
 const EnvSchema = z.object({
   HOLOCASE_DATA: z.string().min(1).optional(),
@@ -74,6 +98,10 @@ const EnvSchema = z.object({
   HOLOCASE_TLS_CERT: z.string().min(1).optional(),
   HOLOCASE_TLS_KEY: z.string().min(1).optional(),
   HOLOCASE_MAX_UPLOAD_BYTES: positiveInt,
+  HOLOCASE_UPLOAD_IDLE_SECONDS: positiveInt,
+  HOLOCASE_MAX_VOXELS: positiveInt,
+  HOLOCASE_MAX_VOLUME_BYTES: byteSize,
+  HOLOCASE_JOB_MEMORY: byteSize,
   REDIS_URL: z.string().min(1).optional(),
   HOLOCASE_SESSION_HOURS: positiveInt,
   HOLOCASE_SHARE_DAYS: positiveInt,
@@ -104,6 +132,12 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: Record<st
     tlsCert: e.HOLOCASE_TLS_CERT,
     tlsKey: e.HOLOCASE_TLS_KEY,
     maxUploadBytes: e.HOLOCASE_MAX_UPLOAD_BYTES,
+    uploadIdleSeconds: e.HOLOCASE_UPLOAD_IDLE_SECONDS,
+    volumeLimits:
+      e.HOLOCASE_MAX_VOXELS || e.HOLOCASE_MAX_VOLUME_BYTES
+        ? { maxVoxels: e.HOLOCASE_MAX_VOXELS ?? VOLUME_LIMITS.maxVoxels, maxBytes: e.HOLOCASE_MAX_VOLUME_BYTES ?? VOLUME_LIMITS.maxBytes }
+        : undefined,
+    jobMemoryBytes: e.HOLOCASE_JOB_MEMORY,
     redisUrl: e.REDIS_URL,
     sessionHours: e.HOLOCASE_SESSION_HOURS,
     shareDefaultDays: e.HOLOCASE_SHARE_DAYS,

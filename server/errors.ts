@@ -25,6 +25,10 @@ export type ErrorCode =
   | 'ZIP_TOO_LARGE'
   | 'UNSUPPORTED_INPUT'
   | 'INPUT_TOO_LARGE'
+  | 'VOLUME_TOO_LARGE'
+  | 'UPLOAD_TIMEOUT'
+  | 'DISK_FULL'
+  | 'MEMORY_BUSY'
   | 'MODEL_NOT_FOUND'
   | 'MODEL_INVALID'
   | 'MODEL_MISMATCH'
@@ -63,6 +67,10 @@ const STATUS: Record<ErrorCode, number> = {
   ZIP_TOO_LARGE: 413,
   UNSUPPORTED_INPUT: 415,
   INPUT_TOO_LARGE: 413,
+  VOLUME_TOO_LARGE: 413,
+  UPLOAD_TIMEOUT: 408,
+  DISK_FULL: 507,
+  MEMORY_BUSY: 503,
   MODEL_NOT_FOUND: 404,
   MODEL_INVALID: 422,
   MODEL_MISMATCH: 422,
@@ -80,17 +88,34 @@ const STATUS: Record<ErrorCode, number> = {
   PACS_UNAVAILABLE: 502,
 };
 
+export interface HolocaseErrorOptions {
+  cause?: unknown;
+  /**
+   * Whether running the same job again can succeed (default: only for server-side faults, status ≥ 500).
+   * A job that failed on its input, or whose input is gone, is not retryable.
+   */
+  retryable?: boolean;
+}
+
 export class HolocaseError extends Error {
   readonly code: ErrorCode;
   /** HTTP status the API answers with. */
   readonly status: number;
+  readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: HolocaseErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HolocaseError';
     this.code = code;
     this.status = STATUS[code];
+    this.retryable = options?.retryable ?? this.status >= 500;
   }
+}
+
+/** Error codes of a file system that is full (or over its quota). */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 export function isHolocaseError(error: unknown): error is HolocaseError {

@@ -4,7 +4,7 @@
  * headset keyboard, which redeems (rate-limited) to a fresh token of the same share.
  * Revoked or expired → GONE (410); never existed → NOT_FOUND (404).
  */
-import { HolocaseError } from '../errors.ts';
+import { HolocaseError, isHolocaseError } from '../errors.ts';
 import type { Database } from '../store/database.ts';
 import { getCase, type CaseRow } from '../store/cases.ts';
 import { newId } from '../store/caseFolders.ts';
@@ -131,6 +131,17 @@ export function caseForShareToken(db: Database, token: string, now = Date.now())
   const c = getCase(db, share.case_id);
   if (!c || !c.glbEtag) throw new HolocaseError('NOT_FOUND', 'the shared case is not available');
   return { share: info(share, now), case: c };
+}
+
+/** The status a share link's page answers with, like its API: 200 usable, 410 revoked or expired, 404 unknown. */
+export function shareLinkStatus(db: Database, token: string, now = Date.now()): number {
+  try {
+    caseForShareToken(db, token, now);
+    return 200;
+  } catch (error) {
+    if (isHolocaseError(error)) return error.status;
+    throw error;
+  }
 }
 
 /** A fresh token for the share a code names (the caller rate-limits failures). */

@@ -1,19 +1,20 @@
 /**
  * Signing in, out, and changing a password, as the session routes use them. Wrong passwords are
- * rate-limited per address; an unknown user name costs the same time as a wrong password.
+ * rate-limited per address and per account (`signInGuard`); an unknown user name costs the same time
+ * as a wrong password.
  */
 import { HolocaseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
-import type { FailureLimiter } from '../http/failureLimiter.ts';
 import { dummyPasswordHash, passwordProblem, verifyPassword } from './password.ts';
 import { createSession, deleteOtherSessions, deleteSession, sessionCookie } from './sessions.ts';
+import type { SignInGuard } from './signInGuard.ts';
 import { findUserForLogin, getUser, setPassword, type User } from './users.ts';
 
 export interface SignInDeps {
   db: Database;
   log: Logger;
-  loginLimiter: FailureLimiter;
+  signInGuard: SignInGuard;
   secure: boolean;
   config: { sessionHours: number };
 }
@@ -24,14 +25,15 @@ export function sessionUserView(user: User) {
 }
 
 export async function signIn(deps: SignInDeps, body: { username: string; password: string }, clientIp: string): Promise<{ user: User; cookie: string }> {
-  deps.loginLimiter.check(clientIp);
+  deps.signInGuard.check(body.username, clientIp);
   const found = findUserForLogin(deps.db, body.username);
   const ok = await verifyPassword(body.password, found?.passwordHash ?? (await dummyPasswordHash()));
   if (!found || !ok) {
-    deps.loginLimiter.fail(clientIp);
+    deps.signInGuard.failed(body.username, clientIp);
     deps.log.info('sign-in refused');
     throw new HolocaseError('UNAUTHORIZED', 'wrong user name or password');
   }
+  deps.signInGuard.succeeded(body.username, clientIp);
   const { token } = createSession(deps.db, found.user.id, deps.config.sessionHours);
   deps.log.info({ userId: found.user.id }, 'signed in');
   return { user: found.user, cookie: sessionCookie(token, { secure: deps.secure, maxAgeSeconds: deps.config.sessionHours * 3600 }) };
@@ -50,10 +52,10 @@ export async function changePassword(
   body: { currentPassword: string; newPassword: string },
   clientIp: string,
 ): Promise<User> {
-  deps.loginLimiter.check(clientIp);
+  deps.signInGuard.check(user.username, clientIp);
   const found = findUserForLogin(deps.db, user.username);
   if (!found || !(await verifyPassword(body.currentPassword, found.passwordHash))) {
-    deps.loginLimiter.fail(clientIp);
+    deps.signInGuard.failed(user.username, clientIp);
     throw new HolocaseError('UNAUTHORIZED', 'the current password is wrong');
   }
   const problem = passwordProblem(body.newPassword);

@@ -2,6 +2,7 @@
  * `holocase run <ct> --model <id> -o <dir>`: ingest → segment → mesh into a case folder
  * (`ct.nii.gz`, `labels.nii.gz`, `case.glb`, `report.json`), with progress on the terminal.
  */
+import { loadConfig } from '../config.ts';
 import { runCase } from '../pipeline/runCase.ts';
 import { PROVIDER_REQUESTS } from '../segment/providers.ts';
 import type { Progress } from '../pipeline/context.ts';
@@ -52,8 +53,11 @@ export async function run(argv: string[]): Promise<number> {
   const provider = v.provider === undefined ? undefined : PROVIDER_REQUESTS.find((p) => p === v.provider);
   if (v.provider !== undefined && !provider) throw new UsageError(`--provider is one of ${PROVIDER_REQUESTS.join(', ')}`);
 
+  const config = loadConfig();
   const report = await runCase(args.positionals[0], v.out, {
     modelId: v.model ?? 'hu-anatomy',
+    limits: config.volumeLimits,
+    memoryBudgetBytes: config.jobMemoryBytes,
     label: v.label,
     provider,
     mesh: {

@@ -5,7 +5,9 @@
  */
 import { describeStructure } from '../../models/anatomy.ts';
 import { orientationCodes, spacingOf, voxelVolumeMm3 } from '../../mesh/grid.ts';
+import { loadConfig } from '../config.ts';
 import { HolocaseError } from '../errors.ts';
+import { caseAdmission } from '../pipeline/caseAdmission.ts';
 import { labelEntries } from '../segment/manifest.ts';
 import { PROVIDER_REQUESTS } from '../segment/providers.ts';
 import { listModelBundles, loadModelBundle, segment } from '../segment/segment.ts';
@@ -78,7 +80,10 @@ export async function run(argv: string[]): Promise<number> {
   };
   // 1. Model first: a wrong id should not wait for a large CT to load.
   const model = await loadModelBundle(values.model ?? 'hu-anatomy');
-  const { volume, report } = await ingest(positionals[0]);
+  // Size, memory and modality are checked from the headers, before the CT is read.
+  const config = loadConfig();
+  const admit = caseAdmission(model, { ...context, memoryBudgetBytes: config.jobMemoryBytes });
+  const { volume, report } = await ingest(positionals[0], { limits: config.volumeLimits, admit });
   for (const warning of report.warnings) console.error(`warning: ${warning}`);
   // 2. Segment, then write the label map and its table.
   const result = await segment(volume, model, { ...context, provider: values.provider, overlap, threads });

@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!v['skip-build']) await ensureNextBuild({ log: (line) => console.error(line) });
 
   // 2. The runtime, on globalThis before Next loads any route handler.
-  const runtime = createRuntime(config, { projectRoot: PROJECT_ROOT, log });
+  const runtime = createRuntime(config, { projectRoot: PROJECT_ROOT, log, ownServer: true });
   installRuntime(runtime);
   const rt = await runtime;
 

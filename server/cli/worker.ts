@@ -26,7 +26,16 @@ export async function run(argv: string[]): Promise<number> {
   if (!config.redisUrl) throw new HolocaseError('BAD_REQUEST', 'set REDIS_URL to the Redis server the web server uses');
   const concurrency = parseNumberOption(args.values.concurrency, '--concurrency', 'a whole number ≥ 1', (n) => Number.isInteger(n) && n >= 1);
   const log = createLogger({ level: config.logLevel, bindings: { role: 'worker' } });
-  const worker = startRedisWorker({ redisUrl: config.redisUrl, dataDir: config.dataDir, projectRoot: PROJECT_ROOT, log, logLevel: config.logLevel, concurrency });
+  const worker = startRedisWorker({
+    redisUrl: config.redisUrl,
+    dataDir: config.dataDir,
+    projectRoot: PROJECT_ROOT,
+    log,
+    logLevel: config.logLevel,
+    concurrency,
+    // Each job may use the memory configured on this machine; with several at once, they share it.
+    settings: { volumeLimits: config.volumeLimits, memoryBudgetBytes: Math.floor(config.jobMemoryBytes / (concurrency ?? 1)) },
+  });
   await worker.waitUntilReady();
   log.info({ concurrency: concurrency ?? 1 }, 'worker ready');
   console.error('holocase worker is waiting for jobs');

@@ -21,7 +21,7 @@ export interface ApiContext<P> {
   user: User | undefined;
   sessionToken: string | undefined;
   requestId: string;
-  /** The client's address (from the socket, or the proxy's header under `trustProxy`). */
+  /** The client's address (see `clientAddress`). */
   clientIp: string;
   log: Logger;
 }
@@ -50,7 +50,7 @@ export function apiRoute<P = Record<string, never>>(
       const rt = await getRuntime();
       log = rt.log.child({ reqId: requestId });
       const sessionToken = options.auth === 'none' ? undefined : readCookie(request.headers.get('cookie'), SESSION_COOKIE);
-      checkOrigin(request.method, request.headers, { hasSession: sessionToken !== undefined, trustProxy: rt.config.trustProxy });
+      checkOrigin(request.method, request.headers, { hasSession: sessionToken !== undefined, trustProxy: rt.config.trustProxy, secure: rt.secure });
       const user = userForSession(rt.db, sessionToken);
       if (options.auth === 'user') {
         if (!user) throw new HolocaseError('UNAUTHORIZED', 'sign in first');
@@ -58,14 +58,24 @@ export function apiRoute<P = Record<string, never>>(
           throw new HolocaseError('FORBIDDEN', 'change your one-time password first (POST /api/session/password)');
         }
       }
-      const forwarded = rt.config.trustProxy ? request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
-      const clientIp = forwarded || request.headers.get(CLIENT_IP_HEADER) || request.headers.get('x-forwarded-for') || 'unknown';
+      const clientIp = clientAddress(request.headers, rt.clientAddressSource);
       const params = ((await context?.params) ?? {}) as P;
       return await handler({ request, params, rt, user, sessionToken, requestId, clientIp, log });
     } catch (error) {
       return errorResponse(error, log, requestId);
     }
   };
+}
+
+/**
+ * The client's address as the runtime may trust it: the proxy's `X-Forwarded-For` (first entry) under
+ * `trustProxy`, the socket's address our server wrote, or `unknown` — never a header a client could
+ * have written itself.
+ */
+export function clientAddress(headers: Headers, source: Runtime['clientAddressSource']): string {
+  if (source === 'proxy') return headers.get('x-forwarded-for')?.split(',')[0]?.trim() || headers.get(CLIENT_IP_HEADER) || 'unknown';
+  if (source === 'socket') return headers.get(CLIENT_IP_HEADER) || 'unknown';
+  return 'unknown';
 }
 
 export function errorResponse(error: unknown, log: Logger | undefined, requestId?: string): Response {

@@ -26,7 +26,7 @@ export function cleanLabel(label: string | undefined): string {
 export async function acceptCaseUpload(rt: Runtime, user: User, request: Request): Promise<AcceptedUpload> {
   const id = newId();
   const layout = caseLayout(rt.config.dataDir, id);
-  const upload = await receiveUpload(request, { dir: layout.incomingDir, maxBytes: rt.config.maxUploadBytes });
+  const upload = await receiveUpload(request, { dir: layout.incomingDir, maxBytes: rt.config.maxUploadBytes, idleMs: rt.config.uploadIdleSeconds * 1000 });
   try {
     const model = await rt.findModel(upload.fields.model || rt.config.defaultModel);
     insertCase(rt.db, { id, ownerId: user.id, label: cleanLabel(upload.fields.label), teamShared: parseFlag(upload.fields.teamShared), model });

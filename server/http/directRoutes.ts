@@ -1,12 +1,15 @@
 /**
  * Routes our HTTP server answers itself, ahead of Next, with the same handlers the `app/api` route
  * files export: the GLB downloads (Next would drop `Content-Length`/`Content-Encoding`). The Web
- * `Response` is written to the Node response unchanged.
+ * `Response` is written to the Node response unchanged. Also the status of a share link's page, which
+ * Next renders but cannot give a 410.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { shareLinkStatus } from '../auth/shareLinks.ts';
 import { caseGlbRoute, shareGlbRoute } from './glbRoutes.ts';
+import { getRuntime } from './runtime.ts';
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -65,4 +68,19 @@ export async function handleDirectRoute(req: IncomingMessage, res: ServerRespons
     return true;
   }
   return false;
+}
+
+const SHARE_PAGE = /^\/s\/([^/]+)\/?$/;
+
+/**
+ * The status the page of a share link (`/s/<token>`) must answer with, like its API: 410 for a revoked
+ * or expired link, 404 for one that never existed; undefined for other requests and usable links.
+ * The page itself (Next) shows the friendly message either way.
+ */
+export async function sharePageStatus(req: IncomingMessage): Promise<number | undefined> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+  const token = SHARE_PAGE.exec((req.url ?? '/').split('?')[0]!)?.[1];
+  if (!token) return undefined;
+  const status = shareLinkStatus((await getRuntime()).db, decodeURIComponent(token));
+  return status === 200 ? undefined : status;
 }

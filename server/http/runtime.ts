@@ -18,6 +18,8 @@ import type { JobQueue } from '../jobs/jobQueue.ts';
 import { createJobRecords } from '../jobs/jobRecords.ts';
 import { createModelCatalog, type ModelCatalog } from '../jobs/modelCatalog.ts';
 import { createRedisQueue } from '../jobs/redisQueue.ts';
+import { sweepOrphans } from '../store/sweepOrphans.ts';
+import { createSignInGuard, type SignInGuard } from '../auth/signInGuard.ts';
 import { createFailureLimiter, type FailureLimiter } from './failureLimiter.ts';
 import { startPacsService, type PacsService } from '../pacs/pacsService.ts';
 
@@ -27,10 +29,16 @@ export interface Runtime extends ModelCatalog {
   db: Database;
   events: CaseEvents;
   queue: JobQueue;
-  /** Wrong share codes (per address and overall). */
+  /** Wrong share codes, per client address (never overall). */
   shareCodeLimiter: FailureLimiter;
-  /** Wrong passwords (per address and overall). */
-  loginLimiter: FailureLimiter;
+  /** Wrong passwords, per client address and per account (never overall). */
+  signInGuard: SignInGuard;
+  /**
+   * Where a request's client address comes from: `socket` (our own HTTP server writes it from the
+   * connection), `proxy` (the first `X-Forwarded-For` entry, under `trustProxy`), or `unknown` (plain
+   * `next start`: every header could be the client's own, so all clients count as one address).
+   */
+  clientAddressSource: 'socket' | 'proxy' | 'unknown';
   /** Whether pages are served over HTTPS (cookies get `Secure`). */
   secure: boolean;
   /** Studies from the PACS (Orthanc's change feed, STOW-RS) and SEGs back to it. */
@@ -44,19 +52,22 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Served over HTTPS (default: `config.https`). */
   secure?: boolean;
+  /** Requests arrive through `startServer`, which writes the client address from the socket. */
+  ownServer?: boolean;
 }
 
 const KEY = Symbol.for('holocase.runtime');
 type Holder = { [KEY]?: Promise<Runtime> };
 
 /**
- * 1. Open the database (migrating it).
+ * 1. Open the database (migrating it); remove uploads a crash cut off (`sweepOrphans`).
  * 2. Choose the queue: BullMQ when `redisUrl` is set, else the embedded one.
  * 3. Start it (recovering interrupted jobs) before the runtime is handed out.
  */
 export async function createRuntime(config: ServerConfig, options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const db = openDatabase(config.dataDir);
+  await sweepOrphans(db, config.dataDir, log);
   const events = createCaseEvents();
   let pacs: PacsService | undefined;
   const records = createJobRecords({ db, events, log, onCaseDone: (caseId) => pacs?.caseDone(caseId) });
@@ -70,11 +81,16 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
         projectRoot: options.projectRoot,
         maxInterruptions: config.maxInterruptions,
         logLevel: config.logLevel,
+        settings: { volumeLimits: config.volumeLimits, memoryBudgetBytes: config.jobMemoryBytes },
       });
   await queue.start();
   const models = createModelCatalog({ modelsDir: config.modelsDir ?? path.join(options.projectRoot, 'models'), log });
   pacs = await startPacsService({ db, log, queue, events, config, findModel: models.findModel });
   const started = pacs;
+  const clientAddressSource = config.trustProxy ? 'proxy' : options.ownServer ? 'socket' : 'unknown';
+  if (clientAddressSource === 'unknown') {
+    log.warn('client addresses are unknown (not started by holocase serve, no HOLOCASE_TRUST_PROXY): per-address limits count every client together');
+  }
   return {
     config,
     log,
@@ -82,8 +98,9 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     events,
     queue,
     secure: options.secure ?? config.https,
-    shareCodeLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 200 }),
-    loginLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 500 }),
+    clientAddressSource,
+    shareCodeLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10 }),
+    signInGuard: createSignInGuard(),
     // The job processes find bundles in the same folder (`HOLOCASE_MODELS`, else the project's models/).
     ...models,
     pacs: started,

@@ -1,7 +1,10 @@
 /**
  * The one process that serves HTTP(S): a Node `http`/`https` server handing every request to Next's
  * handler (pages and `app/api` route handlers). It adds a request id, the client address header the
- * routes trust, and one log line per request (path with share tokens masked, no query, no bodies).
+ * routes trust (from the socket, replacing whatever the client sent), the security headers (with a
+ * per-response script nonce Next applies), and one log line per request (path with share tokens
+ * masked, no query, no bodies). A path with a malformed percent-escape is answered 400 here, before
+ * anything tries to decode it.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -10,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import next from 'next';
 import { loggablePath, type Logger } from '../log.ts';
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from './apiRoute.ts';
-import { handleDirectRoute } from './directRoutes.ts';
+import { handleDirectRoute, sharePageStatus } from './directRoutes.ts';
+import { contentSecurityPolicy, newNonce, securityHeaders } from './securityHeaders.ts';
 
 export interface StartServerOptions {
   projectRoot: string;
@@ -56,13 +60,40 @@ function discardUnreadBody(req: IncomingMessage): void {
     bytes += chunk.length;
     if (bytes > DRAIN_LIMITS.bytes) req.destroy();
   });
+  // Once the body has been read the connection may carry the client's next request: leave it alone.
+  req.on('end', () => clearTimeout(timer));
   req.on('close', () => clearTimeout(timer));
   req.resume();
 }
 
+/** Whether every percent-escape in the request's path decodes (`%ff` alone does not). */
+export function hasDecodablePath(url: string): boolean {
+  try {
+    decodeURIComponent(url.split('?')[0] ?? '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes the response answer `status` whatever the page renderer sets (Next cannot send a 410). */
+function forceStatus(res: ServerResponse, status: number): void {
+  const writeHead = res.writeHead.bind(res) as (code: number, ...rest: unknown[]) => ServerResponse;
+  res.writeHead = ((_code: number, ...rest: unknown[]) => writeHead(status, ...rest)) as ServerResponse['writeHead'];
+  Object.defineProperty(res, 'statusCode', { get: () => status, set: () => {}, configurable: true });
+}
+
+function answerJson(res: ServerResponse, status: number, code: string, message: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify({ error: { code, message } }));
+}
+
 /**
  * 1. Prepare Next in production mode from the project root (build folder from `HOLOCASE_NEXT_DIR`).
- * 2. Create the server; uploads may take long, so there is no whole-request timeout.
+ * 2. Create the server; uploads may take long, so there is no whole-request timeout (uploads have an
+ *    idle timeout of their own).
  * 3. Listen and report the URLs.
  */
 export async function startServer(o: StartServerOptions): Promise<RunningServer> {
@@ -76,20 +107,30 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     req.headers[REQUEST_ID_HEADER] = reqId;
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
     res.setHeader('X-Request-Id', reqId);
+    // Security headers; the policy also goes on the request, where Next finds the nonce for its scripts.
+    const nonce = newNonce();
+    req.headers['content-security-policy'] = contentSecurityPolicy(nonce);
+    for (const [name, value] of Object.entries(securityHeaders({ nonce, https: Boolean(o.tls) }))) res.setHeader(name, value);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       o.log.info({ reqId, method: req.method, path: loggablePath(req.url ?? '/'), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
       if (!req.complete) discardUnreadBody(req);
     });
+    if (!hasDecodablePath(req.url ?? '/')) {
+      answerJson(res, 400, 'BAD_REQUEST', 'the address has a malformed percent-escape');
+      return;
+    }
     handleDirectRoute(req, res, Boolean(o.tls))
-      .then((answered) => (answered ? undefined : handle(req, res)))
+      .then(async (answered) => {
+        if (answered) return;
+        const status = await sharePageStatus(req);
+        if (status) forceStatus(res, status);
+        await handle(req, res);
+      })
       .catch((error: unknown) => {
         o.log.error({ err: error, reqId }, 'request handler failed');
-        if (!res.headersSent) {
-          res.statusCode = 500;
-          res.setHeader('Content-Type', 'application/json');
-          res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'something went wrong on the server' } }));
-        } else res.destroy();
+        if (!res.headersSent) answerJson(res, 500, 'INTERNAL', 'something went wrong on the server');
+        else res.destroy();
       });
   };
   const server = o.tls ? https.createServer({ cert: o.tls.cert, key: o.tls.key }, onRequest) : http.createServer(onRequest);

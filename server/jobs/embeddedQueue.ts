@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import { markCaseFailed, updateCaseProgress } from '../store/cases.ts';
 import { jobsWithStatus, recordInterruption, setJobStatus, type JobRow } from '../store/jobs.ts';
+import type { JobSettings } from './jobMessages.ts';
 import type { JobQueue } from './jobQueue.ts';
 import type { JobRecords } from './jobRecords.ts';
 import { JobFailedError, runJobInChild } from './runJobInChild.ts';
@@ -20,6 +21,8 @@ export interface EmbeddedQueueOptions {
   /** Interruptions (server killed mid-job) tolerated before the job is failed as retryable. */
   maxInterruptions: number;
   logLevel?: string;
+  /** Size limits and memory budget every job runs under. */
+  settings?: JobSettings;
 }
 
 interface Running {
@@ -68,6 +71,7 @@ export function createEmbeddedQueue(o: EmbeddedQueueOptions): JobQueue {
         projectRoot: o.projectRoot,
         dataDir: o.dataDir,
         logLevel: o.logLevel,
+        settings: o.settings,
         signal: controller.signal,
         onProgress: (p) => o.records.progress(job.id, p),
       },

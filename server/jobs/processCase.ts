@@ -4,17 +4,23 @@
  * web server's event loop.
  *
  * Step 1 (only while the raw upload exists): ingest it, write the de-identified `ct.nii.gz` and the
- *   ingest report into the case's work folder, then delete the upload — also when ingest fails.
+ *   ingest report into the case's work folder, then delete the upload — also when ingest fails, except
+ *   for a passing condition (a full disk, memory that stayed busy): a re-run reads it again. The CT's size, planned memory
+ *   and modality are checked from its headers first: a CT too large for the job's memory, or an MR
+ *   series for a CT model, is refused before a voxel is read.
  * Step 2: `runCase` from that CT (or, on a re-run, from the stored case's CT) into a fresh folder.
  * Step 3: ETag and compressed copies of the GLB, then rename the folder into place as the case.
  * A job interrupted after step 1 resumes at step 2; one interrupted in step 2 or 3 repeats it from its CT.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HolocaseError, isHolocaseError } from '../errors.ts';
+import { HolocaseError, isDiskFull, isHolocaseError } from '../errors.ts';
 import { inUploadTerms } from '../http/receiveUpload.ts';
+import { caseAdmission } from '../pipeline/caseAdmission.ts';
 import type { StageContext } from '../pipeline/context.ts';
 import { runCase, type CaseReport } from '../pipeline/runCase.ts';
+import { loadModelBundle } from '../segment/bundle.ts';
+import type { VolumeLimits } from '../volume/volumeLimits.ts';
 import { CASE_FILES, caseLayout, exists, publishCaseFolder } from '../store/caseFolders.ts';
 import { prepareGlbVariants } from '../store/glbVariants.ts';
 import { ingest, type IngestReport } from '../volume/ingest.ts';
@@ -28,6 +34,28 @@ export interface ProcessCaseOptions {
   onJobProgress?: (progress: JobProgress) => void;
   log?: StageContext['log'];
   signal?: AbortSignal;
+  /** Largest CT read (default `VOLUME_LIMITS`). */
+  limits?: VolumeLimits;
+  /** Memory this job may use (default three quarters of the machine's). */
+  memoryBudgetBytes?: number;
+  /** How long the job may wait for its planned memory to be free before failing, retryable (default 10 minutes). */
+  waitForMemoryMs?: number;
+}
+
+export const DEFAULTS = { waitForMemoryMs: 10 * 60_000 } as const;
+
+/** Whether running the case again can work: its upload, its de-identified CT or its stored case CT is still there. */
+export async function caseInputExists(dataDir: string, caseId: string): Promise<boolean> {
+  const layout = caseLayout(dataDir, caseId);
+  for (const candidate of [layout.incomingDir, layout.workCt, path.join(layout.caseDir, CASE_FILES.ct)]) {
+    if (await exists(candidate)) return true;
+  }
+  return false;
+}
+
+/** A full disk in words, retryable (the input is kept, a re-run after space is freed works). */
+function diskFull(during: string, cause: unknown): HolocaseError {
+  return new HolocaseError('DISK_FULL', `the server ran out of disk space while ${during}; free some space and run it again`, { cause, retryable: true });
 }
 
 /** The upload as ingest takes it: the single zip/NIfTI file, or the folder of DICOM files. */
@@ -42,6 +70,7 @@ async function uploadInput(incomingDir: string): Promise<string> {
 export async function processCase(job: CaseJob, options: ProcessCaseOptions): Promise<CaseJobResult> {
   const started = Date.now();
   const layout = caseLayout(options.dataDir, job.caseId);
+  const admission = { memoryBudgetBytes: options.memoryBudgetBytes, waitForMemoryMs: options.waitForMemoryMs ?? DEFAULTS.waitForMemoryMs };
   let percent = 0;
   const report = (stage: JobProgress['stage'] | 'upload', fraction: number, message?: string) => {
     percent = Math.max(percent, stagePercent(stage, fraction));
@@ -49,32 +78,42 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
   };
   await mkdir(layout.workDir, { recursive: true });
 
-  // Step 1: the raw upload becomes a de-identified CT; the upload is deleted whatever happens.
+  // Step 1: the raw upload becomes a de-identified CT; the upload is deleted unless a re-run needs it.
   let ctPath = layout.workCt;
   let originalInput: (Pick<IngestReport, 'format' | 'series'> & { warnings?: string[] }) | undefined;
   if (await exists(layout.incomingDir)) {
     const unzipDir = path.join(layout.workDir, 'unzip');
+    let keepUpload = false;
     try {
+      // The model first (its modality and memory decide whether the CT is read), inside this step so a
+      // missing model still removes the raw upload.
+      const model = await loadModelBundle(job.modelId);
       const input = await uploadInput(layout.incomingDir);
       report('upload', 0, 'reading the upload');
       await rm(unzipDir, { recursive: true, force: true });
       await mkdir(unzipDir, { recursive: true });
+      const stage = { onProgress: (p: { fraction: number; message?: string }) => report('upload', p.fraction, p.message), log: options.log, signal: options.signal };
       const { volume, report: ingestReport } = await ingest(input, {
+        ...stage,
         workDir: unzipDir,
-        onProgress: (p) => report('upload', p.fraction, p.message),
-        log: options.log,
-        signal: options.signal,
+        limits: options.limits,
+        admit: caseAdmission(model, { ...stage, ...admission }),
       }).catch(async (error: unknown) => {
         if (!isHolocaseError(error)) throw error;
         const parts = (await readdir(layout.incomingDir)).filter((f) => !f.startsWith('.')).length;
-        throw new HolocaseError(error.code, inUploadTerms(error.message, parts), { cause: error });
+        throw new HolocaseError(error.code, inUploadTerms(error.message, parts), { cause: error, retryable: error.retryable });
       });
       await writeNifti(volume, layout.workCt);
       await writeFile(layout.workIngestReport, JSON.stringify(ingestReport));
       originalInput = ingestReport;
+    } catch (error) {
+      // A passing condition (a full disk, memory that stayed busy) keeps the upload for a re-run.
+      const failure = isDiskFull(error) ? diskFull('reading the upload', error) : error;
+      keepUpload = isHolocaseError(failure) && failure.retryable;
+      throw failure;
     } finally {
       await rm(unzipDir, { recursive: true, force: true });
-      await rm(layout.incomingDir, { recursive: true, force: true });
+      if (!keepUpload) await rm(layout.incomingDir, { recursive: true, force: true });
     }
   } else if (await exists(layout.workCt)) {
     originalInput = JSON.parse(await readFile(layout.workIngestReport, 'utf8').catch(() => 'null')) ?? undefined;
@@ -96,6 +135,12 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
     onProgress: (p) => report(p.stage, p.fraction, p.message),
     log: options.log,
     signal: options.signal,
+    limits: options.limits,
+    ...admission,
+    // The CT was written as NIfTI, which records no modality; the upload's series did.
+    modality: originalInput?.series?.chosen.modality,
+  }).catch((error: unknown) => {
+    throw isDiskFull(error) ? diskFull('processing the case', error) : error;
   });
 
   // The pipeline read a NIfTI; the case should still say what was uploaded (DICOM series, warnings).
@@ -107,7 +152,9 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
 
   // Step 3: serving metadata, then the case appears in one rename.
   report('store', 0.5, 'preparing the model for download');
-  const glb = await prepareGlbVariants(outDir);
+  const glb = await prepareGlbVariants(outDir).catch((error: unknown) => {
+    throw isDiskFull(error) ? diskFull('storing the case', error) : error;
+  });
   await publishCaseFolder(options.dataDir, outDir, layout.caseDir);
   await rm(layout.workDir, { recursive: true, force: true });
   report('store', 1);

@@ -7,6 +7,7 @@
 import { Worker } from 'bullmq';
 import type { Logger } from '../log.ts';
 import type { CaseJob, CaseJobResult } from './caseJob.ts';
+import type { JobSettings } from './jobMessages.ts';
 import { QUEUE_NAME, encodeFailure, redisConnection } from './redisQueue.ts';
 import { JobFailedError, runJobInChild } from './runJobInChild.ts';
 
@@ -18,6 +19,8 @@ export interface RedisWorkerOptions {
   logLevel?: string;
   /** Jobs run at the same time by this worker (one per GPU). */
   concurrency?: number;
+  /** Size limits and memory budget every job runs under (this machine's configuration). */
+  settings?: JobSettings;
 }
 
 export const DEFAULTS = { concurrency: 1, lockDurationMs: 60_000 } as const;
@@ -32,6 +35,7 @@ export function startRedisWorker(o: RedisWorkerOptions): Worker<CaseJob, CaseJob
           projectRoot: o.projectRoot,
           dataDir: o.dataDir,
           logLevel: o.logLevel,
+          settings: o.settings,
           signal,
           onProgress: (p) => void job.updateProgress(p as unknown as object).catch(() => {}),
         });

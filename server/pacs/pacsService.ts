@@ -61,23 +61,16 @@ function ownerAccounts(deps: PacsServiceDeps, settings: PacsConfig): (username: 
 }
 
 /**
- * Raw files a stop left behind: a STOW-RS push's staging folder, and the incoming folder of a case
- * that was never recorded (a stop between receiving and recording). Both may hold identifiers.
+ * A STOW-RS push's staging folder that a stop left behind (it may hold identifiers). Incoming folders
+ * of cases that were never recorded are removed by the start-up sweep (`sweepOrphans`).
  */
-async function removeOrphanIncoming(deps: PacsServiceDeps): Promise<void> {
+async function removeOrphanStaging(deps: PacsServiceDeps): Promise<void> {
   await rm(path.join(deps.config.dataDir, 'pacs-staging'), { recursive: true, force: true });
-  const dir = path.join(deps.config.dataDir, 'incoming');
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (isValidId(name) && !getCase(deps.db, name)) {
-      await rm(path.join(dir, name), { recursive: true, force: true });
-      deps.log.info({ caseId: name }, 'removed received files of a case that was never recorded');
-    }
-  }
 }
 
 /**
  * 1. Settings (a wrong value stops the server with a message naming it), the key.
- * 2. Leftover raw files of unrecorded cases are removed.
+ * 2. A STOW-RS staging folder a stop left behind is removed.
  * 3. With an Orthanc: follow its change feed; send SEGs that a stop left pending.
  */
 export async function startPacsService(deps: PacsServiceDeps): Promise<PacsService> {
@@ -91,7 +84,7 @@ export async function startPacsService(deps: PacsServiceDeps): Promise<PacsServi
   };
 
   // 2. Leftovers.
-  await removeOrphanIncoming(deps);
+  await removeOrphanStaging(deps);
 
   // 3. Orthanc.
   const orthanc = settings.orthanc ? createOrthancClient(settings.orthanc) : undefined;

@@ -14,11 +14,13 @@ import { segment } from '../segment/segment.ts';
 import type { ProviderRequest } from '../segment/providers.ts';
 import { ingest } from '../volume/ingest.ts';
 import { writeNifti } from '../volume/nifti.ts';
+import type { VolumeLimits } from '../volume/volumeLimits.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { CASE_FILES } from './caseFiles.ts';
+import { caseAdmission, type CaseAdmissionOptions } from './caseAdmission.ts';
 import type { StageContext } from './context.ts';
 
-export interface RunCaseOptions extends StageContext {
+export interface RunCaseOptions extends StageContext, Omit<CaseAdmissionOptions, keyof StageContext> {
   /** Model bundle id in `models/` (e.g. `hu-anatomy`). */
   modelId: string;
   /** The uploader's label for the case; stored in the report, never derived from DICOM. */
@@ -29,6 +31,8 @@ export interface RunCaseOptions extends StageContext {
   provider?: ProviderRequest;
   /** Mesh options: error budget in mm, global triangle budget, compression. */
   mesh?: Omit<MeshLabelMapOptions, keyof StageContext>;
+  /** Size limits for the CT (default `VOLUME_LIMITS`). */
+  limits?: VolumeLimits;
 }
 
 export interface StructureReport {
@@ -67,6 +71,7 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 /**
  * 1. Load the model bundle first, so an unknown model fails before any work.
  * 2. Ingest the CT (DICOM folder/zip/files or NIfTI) into a de-identified LPS volume; write `ct.nii.gz`.
+ *    Its size, planned memory and modality are checked from its headers before a voxel is read.
  * 3. Segment it with the bundle; write `labels.nii.gz`.
  * 4. Mesh every structure present; write `case.glb`.
  * 5. Write `report.json` last: its presence means the folder is complete.
@@ -83,7 +88,10 @@ export async function runCase(input: string | string[], outDir: string, options:
   await mkdir(outDir, { recursive: true });
 
   // 2. Ingest.
-  const { volume, report: ingestReport } = await ingest(input, context);
+  const admit = caseAdmission(bundle, { ...context, memoryBudgetBytes: options.memoryBudgetBytes, waitForMemoryMs: options.waitForMemoryMs, modality: options.modality });
+  const { volume, report: ingestReport } = await ingest(input, { ...context, limits: options.limits, admit });
+  // A CT that ingest wrote as NIfTI no longer records its modality: the caller knows it.
+  if (!volume.meta.modality && options.modality) volume.meta.modality = options.modality;
   const ingestMs = Date.now() - started;
   await writeNifti(volume, path.join(outDir, CASE_FILES.ct), 'holocase CT (de-identified)');
   context.onProgress?.({ stage: 'ingest', fraction: 1 });

@@ -66,14 +66,26 @@ export interface SegmentResult {
   timings: Record<string, number>;
 }
 
+/**
+ * Refuses (`MODALITY_MISMATCH`, not retryable) a scan whose recorded modality is not the one the model
+ * was made for — an MR series given to a CT model. Called by ingest's admission, before any pixel is read.
+ */
+export function checkScanModality(modality: string | undefined, model: Pick<ModelBundle, 'id' | 'manifest'>): void {
+  const wanted = model.manifest.modality.toUpperCase();
+  const actual = modality?.toUpperCase();
+  if (actual && actual !== wanted) {
+    throw new HolocaseError(
+      'MODALITY_MISMATCH',
+      `this scan is ${actual} (modality in its header) but model "${model.id}" segments ${wanted} scans; choose a model made for ${actual}`,
+      { retryable: false },
+    );
+  }
+}
+
 /** Refuses a scan of another modality; notes when the modality is unknown. */
 function checkModality(volume: Volume, bundle: ModelBundle, notes: string[]): void {
-  const wanted = bundle.manifest.modality.toUpperCase();
-  const actual = volume.meta.modality?.toUpperCase();
-  if (actual && actual !== wanted) {
-    throw new HolocaseError('MODALITY_MISMATCH', `this scan is ${actual} (modality in its header) but model "${bundle.id}" segments ${wanted} scans; choose a model made for ${actual}`);
-  }
-  if (!actual) notes.push(`modality not recorded in the file (NIfTI); assumed ${wanted}`);
+  checkScanModality(volume.meta.modality, bundle);
+  if (!volume.meta.modality) notes.push(`modality not recorded in the file (NIfTI); assumed ${bundle.manifest.modality.toUpperCase()}`);
 }
 
 function presentStructures(labels: Uint8Array | Uint16Array, table: { label: number; name: string }[]): { label: number; name: string }[] {

@@ -7,6 +7,7 @@
  *                           written the de-identified CT, and also when ingest fails.
  *   <data>/work/<id>/       a job's scratch: ct.nii.gz + ingest.json after step 1, out-<job>/ during step 2.
  *   <data>/trash/           old case folders being removed after a swap.
+ *   <data>/locks/<id>.lock  held by the process running the case's job (see `jobs/caseLock.ts`).
  *
  * In scale-out mode workers on other machines see the same folder through a shared mount.
  */

@@ -10,7 +10,7 @@
  */
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { HolocaseError } from '../errors.ts';
 import type { StageContext } from '../pipeline/context.ts';
 import type { VoxelArray } from '../../mesh/grid.ts';
@@ -20,6 +20,7 @@ import { extractZip, type ExtractZipOptions } from './zip.ts';
 import type { DecodePool } from './dicom/decodePool.ts';
 import { describeTally, readDicomSeries, scanFiles, type InputFile } from './dicom/readSeries.ts';
 import type { SeriesSummary } from './dicom/series.ts';
+import type { AdmitVolume, VolumeLimits } from './volumeLimits.ts';
 
 export type { SeriesSummary } from './dicom/series.ts';
 
@@ -37,6 +38,13 @@ export interface IngestOptions {
   dateShiftSecret?: string;
   /** Worker pool for compressed DICOM frames (default: the process-wide pool). */
   decodePool?: DecodePool;
+  /** Size limits, checked from the headers before a voxel is read (default `VOLUME_LIMITS`). */
+  limits?: VolumeLimits;
+  /**
+   * Asked with the volume's shape and modality once its headers are read, before its voxels are read
+   * or allocated (memory planning, modality checks); throws to refuse.
+   */
+  admit?: AdmitVolume;
 }
 
 export interface IngestReport {
@@ -58,7 +66,11 @@ function isIgnoredName(name: string): boolean {
   return name.startsWith('.') || name === '__MACOSX' || IGNORED_NAMES.test(name);
 }
 
-/** Ingests a CT from a path (file, folder, zip) or a list of files. */
+/**
+ * Ingests a CT from a path (file, folder, zip) or a list of files. Messages name a file given on its
+ * own by its name, and a file inside a folder, a zip or a list by its position ("file 21 of 40"): the
+ * names inside an export often carry the patient's name.
+ */
 export async function ingest(input: string | string[], options: IngestOptions & StageContext = {}): Promise<IngestResult> {
   const dateShiftSecret = options.dateShiftSecret ?? process.env.HOLOCASE_DATE_SHIFT_SECRET;
   const stageOptions = { ...options, dateShiftSecret: dateShiftSecret || undefined };
@@ -68,19 +80,24 @@ export async function ingest(input: string | string[], options: IngestOptions & 
   if (inputs.length === 1) {
     const path = inputs[0];
     const kind = await pathKind(path);
-    if (kind === 'directory') return ingestFiles(await listFolder(path), displayName(path), stageOptions);
+    if (kind === 'directory') return ingestFiles(byPosition(await listFolder(path)), 'the folder', stageOptions);
     if (NIFTI_NAME.test(path)) return ingestNifti(path, basename(path), stageOptions);
     if (/\.zip$/i.test(path) || (await startsWithZipMagic(path))) return ingestZip(path, stageOptions);
-    return ingestFiles([{ path, label: basename(path) }], basename(path), stageOptions);
+    return ingestFiles([{ path, label: basename(path), name: basename(path) }], basename(path), stageOptions);
   }
   // 2. A list of files (an upload of many slices); folders in it are walked too.
   const files: InputFile[] = [];
   for (const path of inputs) {
     const kind = await pathKind(path);
-    if (kind === 'directory') files.push(...(await listFolder(path)).map((f) => ({ ...f, label: `${basename(path)}/${f.label}` })));
-    else files.push({ path, label: basename(path) });
+    if (kind === 'directory') files.push(...(await listFolder(path)).map((f) => ({ ...f, name: `${basename(path)}/${f.name}` })));
+    else files.push({ path, label: basename(path), name: basename(path) });
   }
-  return ingestFiles(files, `the ${inputs.length} files given`, stageOptions);
+  return ingestFiles(byPosition(files), `the ${inputs.length} files given`, stageOptions);
+}
+
+/** The files labelled by position for messages: "file 21 of 40" ("the file" when it is the only one). */
+function byPosition(files: InputFile[]): InputFile[] {
+  return files.map((f, i) => ({ ...f, label: files.length === 1 ? 'the file' : `file ${i + 1} of ${files.length}` }));
 }
 
 async function pathKind(path: string): Promise<'file' | 'directory'> {
@@ -89,15 +106,10 @@ async function pathKind(path: string): Promise<'file' | 'directory'> {
     if (s.isDirectory()) return 'directory';
     if (s.isFile()) return 'file';
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new HolocaseError('NOT_FOUND', `${path} does not exist`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new HolocaseError('NOT_FOUND', `${basename(path)} does not exist`);
     throw error;
   }
-  throw new HolocaseError('UNSUPPORTED_INPUT', `${path} is neither a file nor a folder`);
-}
-
-function displayName(path: string): string {
-  const name = basename(resolve(path));
-  return name ? `${name}${sep}` : path;
+  throw new HolocaseError('UNSUPPORTED_INPUT', `${basename(path)} is neither a file nor a folder`);
 }
 
 async function startsWithZipMagic(path: string): Promise<boolean> {
@@ -121,11 +133,11 @@ export async function listFolder(root: string): Promise<InputFile[]> {
       if (isIgnoredName(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) out.push({ path, label: relative(root, path) });
+      else if (entry.isFile()) out.push({ path, label: relative(root, path), name: relative(root, path) });
       else if (entry.isSymbolicLink()) {
         // Follow links to files, never to folders (no loops).
         const target = await stat(path).catch(() => undefined);
-        if (target?.isFile()) out.push({ path, label: relative(root, path) });
+        if (target?.isFile()) out.push({ path, label: relative(root, path), name: relative(root, path) });
       }
     }
   }
@@ -133,9 +145,9 @@ export async function listFolder(root: string): Promise<InputFile[]> {
   return out;
 }
 
-async function ingestNifti(path: string, name: string, options: StageContext): Promise<IngestResult> {
+async function ingestNifti(path: string, name: string, options: IngestOptions & StageContext): Promise<IngestResult> {
   options.onProgress?.({ stage: 'ingest', fraction: 0, message: 'reading NIfTI' });
-  const volume = await readNifti(path, { name });
+  const volume = await readNifti(path, { name, limits: options.limits, admit: options.admit });
   const data = toInt16IfLossless(volume.data);
   options.onProgress?.({ stage: 'ingest', fraction: 1, message: 'NIfTI read' });
   return { volume: { ...volume, data }, report: { format: 'nifti', warnings: [] } };
@@ -158,8 +170,8 @@ async function ingestZip(path: string, options: IngestOptions & StageContext): P
     options.onProgress?.({ stage: 'ingest', fraction: 0, message: 'unpacking zip' });
     const files = await extractZip(path, join(dir, 'files'), { name: basename(path), ...options.zip });
     // The same files a folder walk skips.
-    const wanted = files.filter((f) => !f.label.split('/').some(isIgnoredName));
-    return await ingestFiles(wanted, basename(path), options);
+    const wanted = files.filter((f) => !f.entryName.split('/').some(isIgnoredName));
+    return await ingestFiles(byPosition(wanted.map((f) => ({ path: f.path, label: f.entryName, name: f.entryName }))), basename(path), options);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

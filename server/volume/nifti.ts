@@ -6,20 +6,19 @@
  * qform, then plain pixdim scaling (the old ANALYZE rule). Values are kept in the file's own type unless
  * `scl_slope/scl_inter` apply, so a volume written by `writeNifti` reads back identical.
  */
-import { readFile } from 'node:fs/promises';
-import { createGunzip, gunzip, gzip, constants as zlibConstants } from 'node:zlib';
+import { open } from 'node:fs/promises';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip, gzip, constants as zlibConstants } from 'node:zlib';
 import { promisify } from 'node:util';
 import { HolocaseError } from '../errors.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { spacingOf, voxelVolumeMm3, type Mat4, type Vec3, type VoxelArray } from '../../mesh/grid.ts';
 import type { Volume } from './volume.ts';
+import { checkVolumeLimits, VOLUME_LIMITS, voxelCount, type AdmitVolume, type VolumeLimits, type VolumeShape } from './volumeLimits.ts';
 
-const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);
 
 const HEADER_SIZE = 348;
-/** Largest voxel payload accepted (8 GiB): bigger headers are refused before anything is inflated. */
-const MAX_DATA_BYTES = 8 * 1024 ** 3;
 
 interface Datatype {
   code: number;
@@ -239,17 +238,12 @@ export function flipRasLps(m: Mat4): Mat4 {
   return m.map((v, i) => (i < 8 ? -v : v)).map((v) => (Object.is(v, -0) ? 0 : v));
 }
 
-function copyTyped(type: Datatype, bytes: Uint8Array, offset: number, count: number, littleEndian: boolean) {
-  // Copy into a fresh, aligned buffer; swap bytes for big-endian files.
-  const out = new Uint8Array(count * type.bytes);
-  out.set(bytes.subarray(offset, offset + out.length));
-  if (!littleEndian) {
-    const buffer = Buffer.from(out.buffer);
-    if (type.bytes === 2) buffer.swap16();
-    else if (type.bytes === 4) buffer.swap32();
-    else if (type.bytes === 8) buffer.swap64();
-  }
-  return type.make(out.buffer, 0, count);
+/** Swaps each voxel's bytes in place (big-endian files). */
+function swapBytes(bytes: Uint8Array, width: number): void {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (width === 2) buffer.swap16();
+  else if (width === 4) buffer.swap32();
+  else if (width === 8) buffer.swap64();
 }
 
 /** Integer types that can hold every value in [min, max] exactly, smallest first. */
@@ -295,96 +289,138 @@ function toVoxelArray(raw: VoxelArray | BigInt64Array | BigUint64Array, slope: n
 export interface ReadNiftiOptions {
   /** Name used in error messages (defaults to the path). */
   name?: string;
+  /** Size limits, checked from the header before any voxel is read (default `VOLUME_LIMITS`). */
+  limits?: VolumeLimits;
+  /** Asked once the header is read, before the voxels are read or allocated; throws to refuse. */
+  admit?: AdmitVolume;
 }
 
-/** Reads a `.nii` or `.nii.gz` file (or its bytes) into a `Volume` in LPS. */
-export async function readNifti(source: string | Uint8Array, options: ReadNiftiOptions = {}): Promise<Volume> {
-  const name = options.name ?? (typeof source === 'string' ? source : 'NIfTI data');
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = await readFile(source);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new HolocaseError('NOT_FOUND', `${name} does not exist`);
-      throw error;
-    }
-  } else {
-    bytes = source;
-  }
-  if (isGzip(bytes)) bytes = await inflateNifti(bytes, name);
-  return decodeNifti(bytes, name);
+/** The header's description of the volume, for limits and memory planning. */
+export function niftiShape(header: NiftiHeader): VolumeShape {
+  const type = DATATYPES.find((t) => t.code === header.datatype)!;
+  return { format: 'nifti', dims: header.dims, spacingMm: spacingOf(header.affineRas), bytesPerVoxel: type.bytes };
 }
 
 /**
- * Inflates a gzipped NIfTI, never more than its header promises: the header is inflated first, then the
- * whole stream with an output cap, so a small file claiming (or hiding) gigabytes cannot exhaust memory.
+ * Reads a `.nii` or `.nii.gz` file (or its bytes) into a `Volume` in LPS, sized before it is read:
+ *
+ * 1. Stream the file (inflating gzip as it comes) until the header is in; parse it.
+ * 2. Refuse 4-D data and volumes beyond `limits`; let `admit` refuse it (memory planning) — all before
+ *    a voxel is inflated.
+ * 3. Allocate the voxel array once, at the size the header declares, and inflate straight into it;
+ *    stop reading when it is full (trailing data is never inflated), refuse a stream that ends early.
+ * 4. Swap big-endian bytes in place; apply `scl_slope/scl_inter`.
  */
-async function inflateNifti(gz: Uint8Array, name: string): Promise<Uint8Array> {
-  let head: Buffer;
+export async function readNifti(source: string | Uint8Array, options: ReadNiftiOptions = {}): Promise<Volume> {
+  const name = options.name ?? (typeof source === 'string' ? source : 'NIfTI data');
+  const chunks = typeof source === 'string' ? await openNifti(source, name) : bytesStream(source);
+  return readNiftiStream(chunks, name, options);
+}
+
+/** A file's bytes as a stream of chunks, inflated when the file is gzip. */
+async function openNifti(path: string, name: string): Promise<AsyncIterable<Buffer>> {
+  let handle;
   try {
-    head = await inflatePrefix(gz, HEADER_SIZE);
-  } catch (error) {
-    throw new HolocaseError('NIFTI_MALFORMED', `${name} is not a readable gzip file: ${(error as Error).message}`);
-  }
-  const header = parseNiftiHeader(head, name);
-  const expected = header.voxOffset + dataBytes(header);
-  if (expected > MAX_DATA_BYTES) {
-    throw new HolocaseError('NIFTI_UNSUPPORTED', `${name} declares ${(expected / 1024 ** 3).toFixed(1)} GiB of voxels, more than holocase accepts (8 GiB)`);
-  }
-  try {
-    return await gunzipAsync(gz, { maxOutputLength: expected, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    handle = await open(path, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') {
-      // More data than the header describes (extensions, padding or trailing frames): keep what we need.
-      return await inflatePrefix(gz, expected);
+    if (code === 'ENOENT') throw new HolocaseError('NOT_FOUND', `${name} does not exist`);
+    throw error;
+  }
+  const magic = Buffer.alloc(2);
+  try {
+    await handle.read(magic, 0, 2, 0);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const file = handle.createReadStream({ start: 0, highWaterMark: READ_CHUNK });
+  return isGzip(magic) ? gunzipStream(file) : file;
+}
+
+function bytesStream(bytes: Uint8Array): AsyncIterable<Buffer> {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return isGzip(bytes) ? gunzipStream(Readable.from([buffer])) : Readable.from([buffer]);
+}
+
+const READ_CHUNK = 1024 ** 2;
+
+/** Inflates a gzip stream chunk by chunk (a truncated stream ends early rather than failing). */
+function gunzipStream(compressed: Readable): Readable {
+  const gunzip = createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH, chunkSize: READ_CHUNK });
+  return pipeline(compressed, gunzip, () => {});
+}
+
+async function readNiftiStream(chunks: AsyncIterable<Buffer>, name: string, options: ReadNiftiOptions): Promise<Volume> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  try {
+    // 1. The header (and whatever came with it).
+    const start: Buffer[] = [];
+    let have = 0;
+    while (have < HEADER_SIZE) {
+      const next = await nextChunk(iterator, name, have === 0);
+      if (!next) break;
+      start.push(next);
+      have += next.length;
     }
+    const head = Buffer.concat(start);
+    const header = parseNiftiHeader(head, name);
+    // 2. Refusals from the header alone.
+    if (header.frames > 1) {
+      throw new HolocaseError('NIFTI_UNSUPPORTED', `${name} holds ${header.frames} volumes (4-D); holocase needs a single 3-D CT or label map`);
+    }
+    const shape = niftiShape(header);
+    checkVolumeLimits(shape, options.limits ?? VOLUME_LIMITS, name);
+    await options.admit?.(shape);
+    // 3. One allocation at the declared size, filled as the stream inflates.
+    const type = DATATYPES.find((t) => t.code === header.datatype)!;
+    const count = voxelCount(header.dims);
+    const out = new Uint8Array(count * type.bytes);
+    let skip = header.voxOffset;
+    let filled = 0;
+    let total = head.length;
+    const take = (chunk: Buffer) => {
+      const from = Math.min(skip, chunk.length);
+      skip -= from;
+      const part = chunk.subarray(from, from + out.length - filled);
+      out.set(part, filled);
+      filled += part.length;
+    };
+    take(head);
+    while (filled < out.length) {
+      const chunk = await nextChunk(iterator, name, false);
+      if (!chunk) break;
+      total += chunk.length;
+      take(chunk);
+    }
+    if (filled < out.length) {
+      throw new HolocaseError(
+        'NIFTI_TRUNCATED',
+        `${name} is incomplete: its header describes ${header.dims.join('×')} ${type.name} voxels (${header.voxOffset + out.length} bytes) but the file holds ${total}`,
+      );
+    }
+    // 4. Byte order and scaling.
+    if (!header.littleEndian) swapBytes(out, type.bytes);
+    return niftiVolume(header, type.make(out.buffer, 0, count));
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+/** The next chunk of a NIfTI stream; a gzip fault becomes a message about the file. */
+async function nextChunk(iterator: AsyncIterator<Buffer>, name: string, first: boolean): Promise<Buffer | undefined> {
+  try {
+    const { value, done } = await iterator.next();
+    return done ? undefined : value;
+  } catch (error) {
+    // zlib's own faults carry a `Z_…` code; anything else (I/O) is not about the file's content.
+    if (!String((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw error;
+    if (first) throw new HolocaseError('NIFTI_MALFORMED', `${name} is not a readable gzip file: ${(error as Error).message}`);
     throw new HolocaseError('NIFTI_TRUNCATED', `${name} is a damaged or incomplete gzip stream (${(error as Error).message})`);
   }
 }
 
-/** Inflates only the first `length` bytes of a gzip stream (fewer if the stream is shorter). */
-function inflatePrefix(gz: Uint8Array, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const stream = createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    stream.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total >= length) {
-        stream.destroy();
-        resolve(Buffer.concat(chunks).subarray(0, length));
-      }
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', (error) => (total >= length ? undefined : reject(error)));
-    stream.end(gz);
-  });
-}
-
-function dataBytes(header: NiftiHeader): number {
-  const type = DATATYPES.find((t) => t.code === header.datatype)!;
-  return header.dims[0] * header.dims[1] * header.dims[2] * type.bytes;
-}
-
-/** Decodes uncompressed NIfTI-1 bytes. */
-export function decodeNifti(bytes: Uint8Array, name = 'NIfTI data'): Volume {
-  const header = parseNiftiHeader(bytes, name);
-  if (header.frames > 1) {
-    throw new HolocaseError('NIFTI_UNSUPPORTED', `${name} holds ${header.frames} volumes (4-D); holocase needs a single 3-D CT or label map`);
-  }
-  const type = DATATYPES.find((t) => t.code === header.datatype)!;
-  const count = header.dims[0] * header.dims[1] * header.dims[2];
-  const needed = header.voxOffset + count * type.bytes;
-  if (bytes.length < needed) {
-    throw new HolocaseError(
-      'NIFTI_TRUNCATED',
-      `${name} is incomplete: its header describes ${header.dims.join('×')} ${type.name} voxels (${needed} bytes) but the file holds ${bytes.length}`,
-    );
-  }
-  const raw = copyTyped(type, bytes, header.voxOffset, count, header.littleEndian);
+function niftiVolume(header: NiftiHeader, raw: VoxelArray | BigInt64Array | BigUint64Array): Volume {
   const data = toVoxelArray(raw, header.sclSlope, header.sclInter, header.datatype);
   return {
     dims: header.dims,
@@ -392,6 +428,28 @@ export function decodeNifti(bytes: Uint8Array, name = 'NIfTI data'): Volume {
     data,
     meta: { source: 'nifti', ...(header.sclSlope !== 1 || header.sclInter !== 0 ? { rescale: { slope: header.sclSlope, intercept: header.sclInter } } : {}) },
   };
+}
+
+/** Decodes uncompressed NIfTI-1 bytes already in memory (limits apply as for `readNifti`). */
+export function decodeNifti(bytes: Uint8Array, name = 'NIfTI data', limits: VolumeLimits = VOLUME_LIMITS): Volume {
+  const header = parseNiftiHeader(bytes, name);
+  if (header.frames > 1) {
+    throw new HolocaseError('NIFTI_UNSUPPORTED', `${name} holds ${header.frames} volumes (4-D); holocase needs a single 3-D CT or label map`);
+  }
+  checkVolumeLimits(niftiShape(header), limits, name);
+  const type = DATATYPES.find((t) => t.code === header.datatype)!;
+  const count = voxelCount(header.dims);
+  const needed = header.voxOffset + count * type.bytes;
+  if (bytes.length < needed) {
+    throw new HolocaseError(
+      'NIFTI_TRUNCATED',
+      `${name} is incomplete: its header describes ${header.dims.join('×')} ${type.name} voxels (${needed} bytes) but the file holds ${bytes.length}`,
+    );
+  }
+  // A fresh, aligned copy; big-endian bytes swapped in it.
+  const out = new Uint8Array(bytes.subarray(header.voxOffset, needed));
+  if (!header.littleEndian) swapBytes(out, type.bytes);
+  return niftiVolume(header, type.make(out.buffer, 0, count));
 }
 
 function datatypeOf(data: VoxelArray): Datatype {

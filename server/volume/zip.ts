@@ -5,7 +5,9 @@
  * archive that would unpack to more than the size limit, or an entry that expands more than the ratio
  * limit (a zip bomb). Sizes are enforced again while inflating, entries are streamed to disk one at a
  * time (never the whole archive in memory), and each is written under a generated name inside the
- * destination folder, so no entry name ever becomes a path. On any failure the destination is removed.
+ * destination folder, so no entry name ever becomes a path. Messages name entries by position ("entry 3
+ * of 40"), never by name: the names in a hospital's export often carry the patient's name. On any
+ * failure the destination is removed.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { HolocaseError } from '../errors.ts';
+import { HolocaseError, isDiskFull } from '../errors.ts';
 
 export interface ExtractZipOptions {
   /** Most bytes the archive may unpack to in total (default 2 GiB). */
@@ -39,13 +41,15 @@ export const EXTRACT_ZIP_DEFAULTS = {
 export interface ExtractedFile {
   /** Where the entry was written. */
   path: string;
-  /** The entry's name inside the archive (for messages and file-type hints). */
-  label: string;
+  /** The entry's name inside the archive: file-type hints and order only, never in a message. */
+  entryName: string;
 }
 
 interface CheckedEntry {
   entry: Entry;
   name: string;
+  /** How messages name it: "entry 3 of 40" (entry names often carry the patient's name). */
+  label: string;
   directory: boolean;
 }
 
@@ -76,7 +80,7 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
   try {
     zip = await yauzl.openPromise(zipPath, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: true });
   } catch (error) {
-    throw new HolocaseError('ZIP_MALFORMED', `${o.name} is not a readable zip archive (${(error as Error).message})`);
+    throw new HolocaseError('ZIP_MALFORMED', `${o.name} is not a readable zip archive (${withoutEntryNames((error as Error).message)})`);
   }
   try {
     // 1. Read and check the whole central directory first: nothing is written for a bad archive.
@@ -86,22 +90,31 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
     let total = 0;
     const files: ExtractedFile[] = [];
     let index = 0;
-    for (const { entry, name, directory } of entries) {
+    for (const { entry, name, label, directory } of entries) {
       if (directory) continue;
-      const base = name.split('/').pop() ?? 'entry';
-      const safeBase = base.replace(/[^A-Za-z0-9._-]/g, '_').slice(-100) || 'entry';
-      const path = join(destDir, `${String(index++).padStart(6, '0')}_${safeBase}`);
-      total = await writeEntry(zip, entry, name, path, total, o);
-      files.push({ path, label: name });
+      // Only the extension of the entry's name survives into the generated name (a type hint).
+      const extension = /\.(nii\.gz|nii|dcm|dicom|ima|zip)$/i.exec(name)?.[0].toLowerCase() ?? '';
+      const path = join(destDir, `${String(index++).padStart(6, '0')}${extension}`);
+      total = await writeEntry(zip, entry, label, path, total, o);
+      files.push({ path, entryName: name });
     }
     return files;
   } catch (error) {
     await rm(destDir, { recursive: true, force: true });
-    if (error instanceof HolocaseError) throw error;
-    throw new HolocaseError('ZIP_MALFORMED', `${o.name} is damaged (${(error as Error).message})`);
+    // Our own refusals, and a full disk (the archive is fine; the caller says what to do), as they are.
+    if (error instanceof HolocaseError || isDiskFull(error)) throw error;
+    throw new HolocaseError('ZIP_MALFORMED', `${o.name} is damaged (${withoutEntryNames((error as Error).message)})`);
   } finally {
     zip.close();
   }
+}
+
+/**
+ * What yauzl says about a damaged archive, without the entry name some of its messages quote
+ * ("invalid relative path: DOE^JANE/…"): everything after the first colon goes.
+ */
+function withoutEntryNames(message: string): string {
+  return /file ?name|path|entry/i.test(message) ? message.replace(/:.*$/s, '') : message;
 }
 
 async function checkCentralDirectory(zip: ZipFile, o: Required<ExtractZipOptions>): Promise<CheckedEntry[]> {
@@ -112,21 +125,22 @@ async function checkCentralDirectory(zip: ZipFile, o: Required<ExtractZipOptions
   let declared = 0;
   for await (const entry of zip.eachEntry()) {
     const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileName as unknown as Buffer, entry.extraFields, true);
+    const label = `entry ${checked.length + 1} of ${zip.entryCount}`;
     const unsafe = unsafeEntryName(name);
-    if (unsafe) throw new HolocaseError('ZIP_UNSAFE_PATH', `${o.name} was refused: the entry "${name}" ${unsafe}; nothing was unpacked`);
+    if (unsafe) throw new HolocaseError('ZIP_UNSAFE_PATH', `${o.name} was refused: its ${label} ${unsafe}; nothing was unpacked`);
     const madeByUnix = entry.versionMadeBy >> 8 === 3;
     if (madeByUnix && ((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
-      throw new HolocaseError('ZIP_UNSAFE_PATH', `${o.name} was refused: the entry "${name}" is a symbolic link; nothing was unpacked`);
+      throw new HolocaseError('ZIP_UNSAFE_PATH', `${o.name} was refused: its ${label} is a symbolic link; nothing was unpacked`);
     }
     const directory = name.endsWith('/');
     if (!directory) {
-      if (entry.isEncrypted()) throw new HolocaseError('ZIP_MALFORMED', `${o.name} holds encrypted entries ("${name}"); upload an unencrypted archive`);
-      if (!entry.canDecodeFileData()) throw new HolocaseError('ZIP_MALFORMED', `${o.name} uses a compression method holocase cannot unpack (method ${entry.compressionMethod}, entry "${name}")`);
+      if (entry.isEncrypted()) throw new HolocaseError('ZIP_MALFORMED', `${o.name} holds encrypted entries (${label}); upload an unencrypted archive`);
+      if (!entry.canDecodeFileData()) throw new HolocaseError('ZIP_MALFORMED', `${o.name} uses a compression method holocase cannot unpack (method ${entry.compressionMethod}, ${label})`);
       const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
       if (entry.uncompressedSize > o.ratioMinBytes && ratio > o.maxRatio) {
         throw new HolocaseError(
           'ZIP_TOO_LARGE',
-          `${o.name} was refused: the entry "${name}" would expand ${Math.round(ratio)}-fold (${gib(entry.uncompressedSize)} from ${entry.compressedSize} bytes), more than ${o.maxRatio}:1 — it looks like a zip bomb`,
+          `${o.name} was refused: its ${label} would expand ${Math.round(ratio)}-fold (${gib(entry.uncompressedSize)} from ${entry.compressedSize} bytes), more than ${o.maxRatio}:1 — it looks like a zip bomb`,
         );
       }
       declared += entry.uncompressedSize;
@@ -134,13 +148,13 @@ async function checkCentralDirectory(zip: ZipFile, o: Required<ExtractZipOptions
         throw new HolocaseError('ZIP_TOO_LARGE', `${o.name} was refused: it would unpack to more than ${gib(o.maxTotalBytes)} (its directory declares at least ${gib(declared)})`);
       }
     }
-    checked.push({ entry, name, directory });
+    checked.push({ entry, name, label, directory });
   }
   return checked;
 }
 
 /** Streams one entry to `path` (a new file), counting bytes against the entry's and the archive's limits. */
-async function writeEntry(zip: ZipFile, entry: Entry, name: string, path: string, totalBefore: number, o: Required<ExtractZipOptions>): Promise<number> {
+async function writeEntry(zip: ZipFile, entry: Entry, label: string, path: string, totalBefore: number, o: Required<ExtractZipOptions>): Promise<number> {
   let total = totalBefore;
   let written = 0;
   const limit = new Transform({
@@ -148,7 +162,7 @@ async function writeEntry(zip: ZipFile, entry: Entry, name: string, path: string
       written += chunk.length;
       total += chunk.length;
       if (written > entry.uncompressedSize) {
-        callback(new HolocaseError('ZIP_TOO_LARGE', `${o.name} was refused: the entry "${name}" unpacks to more than its declared size`));
+        callback(new HolocaseError('ZIP_TOO_LARGE', `${o.name} was refused: its ${label} unpacks to more than its declared size`));
       } else if (total > o.maxTotalBytes) {
         callback(new HolocaseError('ZIP_TOO_LARGE', `${o.name} was refused: it unpacks to more than ${gib(o.maxTotalBytes)}`));
       } else {

@@ -2,7 +2,7 @@
  * Debian Chromium driven by playwright-core, with the flags that make WebGL2 run on SwiftShader in a
  * machine without a GPU (see KNOWN-GOOD.md), and a helper that injects the IWER WebXR emulator.
  */
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -59,4 +59,16 @@ export async function newXrContext(browser: Browser, script: string): Promise<Br
   const context = await browser.newContext({ viewport: VIEWPORT });
   await context.addInitScript({ content: script });
   return context;
+}
+
+/**
+ * Every Content-Security-Policy violation the page reports from now on (Chromium logs each one to the
+ * console: "Refused to … because it violates the following Content Security Policy directive …").
+ */
+export function cspViolations(page: Page): string[] {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return violations;
 }

@@ -6,14 +6,14 @@
  * with a controller and with a pinching hand, and the floating panel hiding a tissue group.
  * Screenshots go to `test-artifacts/`.
  */
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViewerTestApi as Hook } from '../../app/viewer/TestHook.tsx';
 import type { StructureEntry } from '../../app/viewer/viewerStore.ts';
-import { chromiumAvailable, iwerInitScript, launchChromium, newXrContext, VIEWPORT } from './chromium.ts';
+import { chromiumAvailable, cspViolations, iwerInitScript, launchChromium, newXrContext, VIEWPORT } from './chromium.ts';
 import { PROJECT_ROOT, startHolocaseServer, type HolocaseServer } from './holocaseServer.ts';
 import { decodePng, fractionChanged, fractionUnlike, type Image } from './png.ts';
 import { aimQuaternion, clickControllerButton, setController, setControllerButton, setHand, setPinch, waitFrames, type Vec3 } from './xrDriver.ts';
@@ -123,6 +123,8 @@ describeBrowser('viewer in Chromium against a running server', () => {
   it('signs in with the one-time password, chooses a new one, uploads a CT and follows its progress', async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
+    // The viewer works under the server's Content-Security-Policy: nothing it needs is refused.
+    const csp = cspViolations(page);
     await page.goto(`${server.url}/`);
     await page.waitForURL(/\/login\?next=/);
     await page.getByTestId('username').fill('surgeon');
@@ -152,13 +154,15 @@ describeBrowser('viewer in Chromium against a running server', () => {
     expect(second.seen.has('done'), `job ended with: ${second.text}`).toBe(true);
     expect(second.caseId).not.toBe(caseId);
     // A damaged file: the job fails, and the case page says why in words.
-    const damaged = path.join(await mkdtemp(path.join(os.tmpdir(), 'holocase-e2e-bad-')), 'damaged.nii.gz');
+    const damagedDir = await mkdtemp(path.join(os.tmpdir(), 'holocase-e2e-bad-'));
+    const damaged = path.join(damagedDir, 'damaged.nii.gz');
     await writeFile(damaged, (await readFile(FIXTURE)).subarray(0, 4000));
     await page.getByTestId('file-input').setInputFiles(damaged);
     await page.getByTestId('label').fill('e2e damaged');
     await page.getByTestId('upload').click();
     const uploadError = page.getByTestId('upload-error');
     const third = await Promise.race([waitForJob(page, second.caseId), uploadError.waitFor({ timeout: 120_000 }).then(() => null)]);
+    await rm(damagedDir, { recursive: true, force: true });
     if (third) {
       expect(third.seen.has('failed')).toBe(true);
       expect(third.text).toMatch(/Failed: .{10,}/);
@@ -175,12 +179,15 @@ describeBrowser('viewer in Chromium against a running server', () => {
     await expect.poll(() => page.getByTestId('case-list').textContent()).toContain('e2e abdomen');
     expect(await page.getByTestId('case-list').textContent()).toContain('e2e dicom folder');
     await savePage(page, 'home-case-list.png');
+    expect(csp).toEqual([]);
     await context.close();
   }, 400_000);
 
   it('shows the model on the case page, correctly oriented, and hides the bones on request', async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
+    // The viewer works under the server's Content-Security-Policy: nothing it needs is refused.
+    const csp = cspViolations(page);
     await page.goto(`${server.url}/login`);
     await page.getByTestId('username').fill('surgeon');
     await page.getByTestId('password').fill(NEW_PASSWORD);
@@ -297,12 +304,15 @@ describeBrowser('viewer in Chromium against a running server', () => {
     expect(Number.parseFloat((await page.getByTestId('measure-readout').textContent())!)).toBeCloseTo(mm, 0);
     expect(mm).toBeGreaterThan(5);
     await savePage(page, 'desktop-measure.png');
+    expect(csp).toEqual([]);
     await context.close();
   }, 300_000);
 
   it('opens the share link and the share code in a fresh browser without an account', async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
+    // The viewer works under the server's Content-Security-Policy: nothing it needs is refused.
+    const csp = cspViolations(page);
     await page.goto(`${server.url}${shareUrl}?testhook=1`);
     await expect.poll(() => page.getByTestId('case-label').textContent(), { timeout: 60_000 }).toBe('e2e abdomen');
     const meta = (await page.getByTestId('share-meta').textContent())!;
@@ -327,6 +337,7 @@ describeBrowser('viewer in Chromium against a running server', () => {
     await page.getByTestId('join').click();
     await page.waitForURL(/\/s\//);
     await expect.poll(() => page.getByTestId('case-label').textContent(), { timeout: 60_000 }).toBe('e2e abdomen');
+    expect(csp).toEqual([]);
     await context.close();
   }, 200_000);
 
@@ -334,6 +345,8 @@ describeBrowser('viewer in Chromium against a running server', () => {
     it(`places, grabs and controls the model in an emulated Quest 3 immersive-${mode} session`, async () => {
       const context = await newXrContext(browser, await iwerInitScript());
       const page = await context.newPage();
+      // The viewer works under the server's Content-Security-Policy: nothing it needs is refused.
+      const csp = cspViolations(page);
       const requests: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
       await page.goto(`${server.url}${shareUrl}?testhook=1`);
@@ -449,6 +462,7 @@ describeBrowser('viewer in Chromium against a running server', () => {
       // Everything came from this server: controller and hand models too, nothing from a CDN.
       expect(requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
       expect(requests.some((u) => u.includes('/profiles/meta-quest-touch-plus/'))).toBe(true);
+      expect(csp).toEqual([]);
       await context.close();
     }, 300_000);
   }

@@ -1,6 +1,7 @@
 /**
- * Test harness for the server: real `holocase serve` / `holocase worker` processes, real data folders,
- * a real Redis, and an HTTP client that keeps a session cookie and sends an Origin like a browser.
+ * Test harness for the server: real `holocase serve` / `holocase worker` processes, real data folders
+ * (removed after each test file), a real Redis, and an HTTP client that keeps a session cookie and sends
+ * an Origin like a browser (from a local address of its choice, for per-address limits).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
+import { afterAll, inject } from 'vitest';
 import { ensureNextBuild } from '../../server/http/nextBuild.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,9 +31,21 @@ export async function buildWebApp(): Promise<void> {
   await ensureNextBuild({ log: (line) => console.error(line) });
 }
 
+const madeDirs: string[] = [];
+
+/** A fresh data folder in the system temp folder; every one is removed after the test file (below). */
 export async function tempDataDir(prefix = 'holocase-test-'): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
+
+/** Removes the folders `tempDataDir` made (registered first, so it runs after the file's own clean-up). */
+export async function removeTempDataDirs(): Promise<void> {
+  await Promise.all(madeDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
+afterAll(removeTempDataDirs);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -197,6 +211,8 @@ export async function identifiedDicomZip(): Promise<Uint8Array> {
   return zipSync(files, { level: 0 });
 }
 
+export { requestFrom } from '../requestFrom.ts';
+
 export interface SseEvent {
   event: string;
   data: any;
@@ -255,10 +271,10 @@ export async function validateGlb(bytes: Uint8Array): Promise<{ numErrors: numbe
   };
 }
 
-/** Keeps a process's output for reading after a failed run (`<tmp>/holocase-test-logs/<name>.log`). */
+/** Keeps a process's output for reading after a failed run, in this run's own log folder (`<tmp>/holocase-test-logs/<run>/<name>.log`). */
 export async function saveLog(name: string, output: string | undefined): Promise<void> {
   if (!output) return;
-  const dir = path.join(os.tmpdir(), 'holocase-test-logs');
+  const dir = inject('testLogDir');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, `${name}.log`), output);
 }

@@ -36,7 +36,7 @@ function request(url: string, init: { method?: string; body?: string; headers?: 
 }
 
 describe('HTTPS', () => {
-  it('generates a self-signed certificate once, prints its fingerprint and sets Secure cookies', async () => {
+  it('generates a self-signed certificate once, prints its fingerprint, sets Secure cookies and HSTS', async () => {
     const dataDir = await tempDataDir();
     const password = addUser(dataDir, 'alice');
     server = await startServe(dataDir, {}, ['--https']);
@@ -59,6 +59,17 @@ describe('HTTPS', () => {
     const cookie = String(login.headers['set-cookie']);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
+    // Under HTTPS, browsers are told to keep to it; a page of the same host over plain HTTP is another origin.
+    expect(session.headers['strict-transport-security']).toBe('max-age=31536000');
+    const page = await request(`${server.url}/login`);
+    expect(page.headers['strict-transport-security']).toBe('max-age=31536000');
+    expect(page.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    const fromHttp = await request(`${server.url}/api/session`, {
+      method: 'POST',
+      body: JSON.stringify({ username: 'alice', password }),
+      headers: { 'content-type': 'application/json', origin: server.url.replace('https:', 'http:') },
+    });
+    expect(fromHttp.status).toBe(403);
 
     // The next start reuses the same certificate (headsets that trusted it keep working).
     await server.stop();

@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -14,13 +15,17 @@ import { addUser } from '../../server/auth/users.ts';
 import { createSession, userForSession } from '../../server/auth/sessions.ts';
 import { caseForShareToken, createShare, normalizeCode, redeemShareCode, revokeShare } from '../../server/auth/shareLinks.ts';
 import { checkOrigin } from '../../server/auth/originCheck.ts';
-import { createFailureLimiter } from '../../server/http/failureLimiter.ts';
+import { addressKey, createFailureLimiter } from '../../server/http/failureLimiter.ts';
+import { createSignInGuard } from '../../server/auth/signInGuard.ts';
 import { sniffInput } from '../../server/http/sniffInput.ts';
 import { importCaseFolder } from '../../server/store/importCaseFolder.ts';
 import { loggablePath } from '../../server/log.ts';
 import { caseForUser } from '../../server/auth/caseAccess.ts';
 import { loadConfig } from '../../server/config.ts';
-import { DICOM_DIR, tempDataDir } from './harness.ts';
+import { clientAddress, CLIENT_IP_HEADER } from '../../server/http/apiRoute.ts';
+import { machineMemoryBytes } from '../../server/machineMemory.ts';
+import { inject } from 'vitest';
+import { DICOM_DIR, removeTempDataDirs, saveLog, tempDataDir } from './harness.ts';
 
 const FIXTURES = path.join(DICOM_DIR, '..');
 
@@ -63,17 +68,26 @@ describe('accounts', () => {
     expect(Buffer.concat([bytes, wal]).includes(token)).toBe(false);
   });
 
-  it('checks Origin (or Referer) of state-changing requests against the host', () => {
+  it('checks Origin (or Referer) of state-changing requests against the host and the scheme', () => {
     const h = (entries: Record<string, string>) => new Headers({ host: 'holo.lan:3000', ...entries });
-    const opts = { hasSession: true, trustProxy: false };
+    const opts = { hasSession: true, trustProxy: false, secure: true };
     expect(() => checkOrigin('GET', h({}), opts)).not.toThrow();
     expect(() => checkOrigin('POST', h({ origin: 'https://holo.lan:3000' }), opts)).not.toThrow();
     expect(() => checkOrigin('POST', h({ referer: 'https://holo.lan:3000/cases' }), opts)).not.toThrow();
     expect(() => checkOrigin('POST', h({}), opts)).toThrow(/Origin/);
     expect(() => checkOrigin('DELETE', h({ origin: 'https://holo.lan.evil.example' }), opts)).toThrow(/another site/);
     expect(() => checkOrigin('POST', h({ origin: 'null' }), opts)).toThrow();
-    expect(() => checkOrigin('POST', h({}), { hasSession: false, trustProxy: false })).not.toThrow();
-    expect(() => checkOrigin('POST', h({ 'x-forwarded-host': 'holocase.hospital.org', origin: 'https://holocase.hospital.org' }), { hasSession: true, trustProxy: true })).not.toThrow();
+    expect(() => checkOrigin('POST', h({}), { hasSession: false, trustProxy: false, secure: true })).not.toThrow();
+    expect(() => checkOrigin('POST', h({ 'x-forwarded-host': 'holocase.hospital.org', origin: 'https://holocase.hospital.org' }), { hasSession: true, trustProxy: true, secure: true })).not.toThrow();
+    // The same host on the other scheme is another origin: a plain-HTTP page cannot act on the HTTPS server…
+    expect(() => checkOrigin('POST', h({ origin: 'http://holo.lan:3000' }), opts)).toThrow(/another site/);
+    expect(() => checkOrigin('POST', h({ referer: 'http://holo.lan:3000/cases' }), opts)).toThrow(/another site/);
+    // …nor the other way round; behind a trusted proxy its X-Forwarded-Proto says which scheme the browser used.
+    expect(() => checkOrigin('POST', h({ origin: 'https://holo.lan:3000' }), { ...opts, secure: false })).toThrow(/another site/);
+    expect(() => checkOrigin('POST', h({ origin: 'http://holo.lan:3000' }), { ...opts, secure: false })).not.toThrow();
+    const proxied = { 'x-forwarded-host': 'holocase.hospital.org', 'x-forwarded-proto': 'https' };
+    expect(() => checkOrigin('POST', h({ ...proxied, origin: 'http://holocase.hospital.org' }), { hasSession: true, trustProxy: true, secure: false })).toThrow(/another site/);
+    expect(() => checkOrigin('POST', h({ ...proxied, origin: 'https://holocase.hospital.org' }), { hasSession: true, trustProxy: true, secure: false })).not.toThrow();
   });
 });
 
@@ -112,15 +126,55 @@ describe('share links', () => {
 });
 
 describe('limits and input', () => {
-  it('limits failures per client and overall, then lets them try again after the window', () => {
-    const limiter = createFailureLimiter({ windowMs: 1000, perKey: 3, global: 5 });
+  it('limits failures per key, never overall, then lets a key try again after the window', () => {
+    const limiter = createFailureLimiter({ windowMs: 1000, perKey: 3 });
     for (let i = 0; i < 3; i++) limiter.fail('a', i);
     expect(() => limiter.check('a', 10)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 1 }));
     expect(() => limiter.check('b', 10)).not.toThrow();
-    limiter.fail('b', 20);
-    limiter.fail('c', 20);
-    expect(() => limiter.check('d', 30)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    // A flood from many other keys limits them, not a key that has not failed.
+    for (let k = 0; k < 500; k++) for (let i = 0; i < 3; i++) limiter.fail(`flood-${k}`, 20);
+    expect(() => limiter.check('flood-7', 30)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    expect(() => limiter.check('d', 30)).not.toThrow();
     expect(() => limiter.check('a', 1100)).not.toThrow();
+  });
+
+  it('keeps a bounded table: at most maxKeys keys, the least recently failed forgotten first', () => {
+    const limiter = createFailureLimiter({ windowMs: 60_000, perKey: 2, maxKeys: 100 });
+    limiter.fail('early', 0);
+    limiter.fail('early', 1);
+    for (let k = 0; k < 10_000; k++) limiter.fail(`addr-${k}`, 10 + k);
+    expect(limiter.size()).toBe(100);
+    expect(limiter.limited('early', 20_000)).toBe(false);
+    limiter.fail('addr-9999', 20_000);
+    expect(limiter.limited('addr-9999', 20_000)).toBe(true);
+  });
+
+  it('counts IPv6 clients by their /64 network and IPv4-mapped addresses as IPv4', () => {
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::ffff:127.0.0.2')).toBe('127.0.0.2');
+    expect(addressKey('10.1.2.3')).toBe('10.1.2.3');
+  });
+
+  it('limits wrong passwords per address and per account, never for everyone', () => {
+    const guard = createSignInGuard({ windowMs: 60_000, perAddress: 10, perAccount: 20 });
+    const t = 1_000_000;
+    guard.succeeded('alice', '10.0.0.1', t); // alice's usual workstation
+    // 500 wrong passwords from 50 addresses, for other and unknown accounts and for alice.
+    for (let a = 0; a < 50; a++) {
+      for (let i = 0; i < 10; i++) guard.failed(i % 2 ? 'alice' : `nobody-${a}-${i}`, `10.9.0.${a}`, t + a);
+    }
+    // The flooding addresses are limited, whatever account they try.
+    expect(() => guard.check('bob', '10.9.0.3', t + 100)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    // Anybody else, from a new address, may still try: no overall limit.
+    expect(() => guard.check('bob', '10.0.0.77', t + 100)).not.toThrow();
+    // alice's account was guessed at: new addresses are refused for it, her known workstation is not.
+    expect(() => guard.check('Alice', '10.0.0.78', t + 100)).toThrow(/this account/);
+    expect(() => guard.check('alice', '10.0.0.1', t + 100)).not.toThrow();
+    // After the window everything is open again.
+    expect(() => guard.check('alice', '10.0.0.78', t + 61_000)).not.toThrow();
+    expect(() => guard.check('bob', '10.9.0.3', t + 61_000)).not.toThrow();
   });
 
   it('recognises uploads by their bytes, not their names', async () => {
@@ -152,5 +206,42 @@ describe('limits and input', () => {
     expect(loadConfig({}, {}).maxUploadBytes).toBe(4 * 1024 ** 3);
     expect(() => loadConfig({}, { HOLOCASE_MAX_UPLOAD_BYTES: 'lots' })).toThrow(/HOLOCASE_MAX_UPLOAD_BYTES/);
   });
+
+  it('reads the size limits and the job memory, with units, and sizes the memory to the machine by default', () => {
+    const c = loadConfig({}, { HOLOCASE_JOB_MEMORY: '6G', HOLOCASE_MAX_VOXELS: '1000000', HOLOCASE_UPLOAD_IDLE_SECONDS: '30' });
+    expect(c.jobMemoryBytes).toBe(6 * 1024 ** 3);
+    expect(c.volumeLimits).toEqual({ maxVoxels: 1_000_000, maxBytes: 8 * 1024 ** 3 });
+    expect(c.uploadIdleSeconds).toBe(30);
+    expect(loadConfig({}, { HOLOCASE_MAX_VOLUME_BYTES: '1500MiB' }).volumeLimits.maxBytes).toBe(1500 * 1024 ** 2);
+    const defaults = loadConfig({}, {});
+    expect(defaults.volumeLimits).toEqual({ maxVoxels: 1024 * 1024 * 2000, maxBytes: 8 * 1024 ** 3 });
+    expect(defaults.jobMemoryBytes).toBe(Math.floor(machineMemoryBytes() * 0.75));
+    expect(machineMemoryBytes()).toBeLessThanOrEqual(os.totalmem());
+    expect(() => loadConfig({}, { HOLOCASE_JOB_MEMORY: 'plenty' })).toThrow(/HOLOCASE_JOB_MEMORY/);
+  });
 });
 
+
+describe('test hygiene', () => {
+  it('removes the data folders tests make, and saves logs in a folder of this run only', async () => {
+    const dirs = [await tempDataDir(), await tempDataDir()];
+    await writeFile(path.join(dirs[0]!, 'holocase.db'), 'x');
+    await removeTempDataDirs();
+    for (const dir of dirs) expect(readdirSync(path.dirname(dir))).not.toContain(path.basename(dir));
+    // This run's log folder: <tmp>/holocase-test-logs/<run>/, not the shared folder itself.
+    const runDir = inject('testLogDir');
+    expect(path.dirname(runDir)).toBe(path.join(os.tmpdir(), 'holocase-test-logs'));
+    await saveLog('hygiene-check', 'a line');
+    expect(readFileSync(path.join(runDir, 'hygiene-check.log'), 'utf8')).toBe('a line');
+  });
+
+  it('takes the client address from the connection only, never from a header a client could write', () => {
+    const headers = new Headers({ 'x-forwarded-for': '10.66.0.1', [CLIENT_IP_HEADER]: '127.0.0.9' });
+    // Our own server writes the socket's address into its header (replacing whatever the client sent).
+    expect(clientAddress(headers, 'socket')).toBe('127.0.0.9');
+    // Behind a trusted proxy, its X-Forwarded-For.
+    expect(clientAddress(headers, 'proxy')).toBe('10.66.0.1');
+    // Under plain `next start` nothing identifies the client: not X-Forwarded-For, not our header.
+    expect(clientAddress(headers, 'unknown')).toBe('unknown');
+  });
+});

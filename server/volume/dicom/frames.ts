@@ -30,7 +30,8 @@ export function checkNativePixelData(header: DicomImageHeader, available: number
       `${name} is damaged: its pixel data holds ${formatBytes(pixel.length)}, but ${header.frames} frame${header.frames > 1 ? 's' : ''} of ${columns}×${rows} at ${header.layout.bitsAllocated} bits need ${formatBytes(needed)}`,
     );
   }
-  if (available < needed) {
+  // A declared length past the end of the file is a lie (or a cut): never read on the strength of it.
+  if (available < needed || pixel.length > available) {
     throw new HolocaseError(
       'DICOM_TRUNCATED',
       `${name} is cut short: pixel data is shorter than declared (the header declares ${formatBytes(pixel.length)} of pixel data, the file holds ${formatBytes(Math.max(0, available))})`,

@@ -5,25 +5,27 @@
  * a damaged file stops the read when it may belong to the chosen series, since a silently dropped slice
  * at either end of the stack could not be noticed later.
  */
+import { spacingOf } from '../../../mesh/grid.ts';
 import { HolocaseError } from '../../errors.ts';
 import type { StageContext } from '../../pipeline/context.ts';
 import type { Volume } from '../volume.ts';
 import type { DeidentifyOptions } from '../deidentify.ts';
+import { checkVolumeLimits, VOLUME_LIMITS, type AdmitVolume, type VolumeLimits } from '../volumeLimits.ts';
 import { assembleSliceStack } from './assemble.ts';
 import type { DecodePool } from './decodePool.ts';
-import { scanFile, type DicomInstance, type ScanResult } from './scan.ts';
+import { scanFile, type DicomInstance, type InputFile, type ScanResult } from './scan.ts';
 import { chooseSeries, groupSeries, summarizeSeries, type SeriesSummary } from './series.ts';
 import { planSliceStack } from './sliceStack.ts';
 
-export interface InputFile {
-  path: string;
-  /** Name for messages (path relative to the input). */
-  label: string;
-}
+export type { InputFile } from './scan.ts';
 
 export interface ReadDicomSeriesOptions extends StageContext, DeidentifyOptions {
   /** Accept a lone slice as a one-slice image (for `inspect`). */
   allowSingleSlice?: boolean;
+  /** Size limits, checked from the headers before any pixel is read (default `VOLUME_LIMITS`). */
+  limits?: VolumeLimits;
+  /** Asked with the series' shape and modality before its pixels are read or allocated; throws to refuse. */
+  admit?: AdmitVolume;
   /** Worker pool for compressed frames (default: the process-wide pool). */
   pool?: DecodePool;
   /** Files whose headers are read between two yields to the event loop. */
@@ -58,7 +60,7 @@ export async function scanFiles(files: InputFile[], options: ReadDicomSeriesOpti
       if (i > 0) options.onProgress?.({ stage: 'ingest', fraction: 0.1 * (i / files.length), message: `read ${i} of ${files.length} file headers` });
     }
     try {
-      results.push(scanFile(files[i].path, files[i].label, options));
+      results.push(scanFile(files[i], options));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new HolocaseError('NOT_FOUND', `${files[i].label} disappeared while it was being read`);
@@ -117,14 +119,18 @@ export async function readDicomSeries(instances: DicomInstance[], tally: ScanTal
   if (chosen.instances.some((i) => i.transferSyntax.lossy)) {
     warnings.push('the series is stored with lossy compression: small details and exact Hounsfield values may be altered');
   }
-  // 3. Sort, check and place the slices.
+  // 3. Its size from the headers (columns × rows × slices) against the limits, before anything is read.
+  const limits = options.limits ?? VOLUME_LIMITS;
+  checkVolumeLimits({ format: 'dicom', dims: [chosen.columns, chosen.rows, chosen.slices.length], spacingMm: [1, 1, 1], bytesPerVoxel: 2, modality: chosen.modality }, limits, 'the DICOM series');
+  // 4. Sort, check and place the slices; the caller may still refuse the volume (memory, modality).
   const stack = planSliceStack(chosen, { allowSingleSlice: options.allowSingleSlice });
   warnings.push(...stack.warnings);
-  // 4. Read the pixels (padding to air for CT).
+  await options.admit?.({ format: 'dicom', dims: stack.dims, spacingMm: spacingOf(stack.affine), bytesPerVoxel: 2, modality: chosen.modality });
+  // 5. Read the pixels (padding to air for CT).
   const isCt = chosen.modality === 'CT';
   const { data, clamped } = await assembleSliceStack(stack, { ...options, paddingOutput: isCt ? -1024 : 0 });
   if (clamped > 0) warnings.push(`${clamped} voxel${clamped === 1 ? ' was' : 's were'} outside the range −32768…32767 and clamped`);
-  // 5. Metadata: the allow-listed attributes of the first slice, plus how values were made.
+  // 6. Metadata: the allow-listed attributes of the first slice, plus how values were made.
   const first = stack.slices[0];
   const attributes = { ...first.instance.attributes };
   attributes.contrastAgent = chosen.instances.some((i) => i.attributes.contrastAgent);

@@ -14,12 +14,26 @@ import { hasPixelData, readImageHeader, textOf, type DicomImageHeader } from './
 import { parseDicom, sniffDicom, type ParsedDicom } from './parse.ts';
 import type { TransferSyntax } from './transferSyntax.ts';
 
+/** One file of the input. */
+export interface InputFile {
+  path: string;
+  /**
+   * How messages name it: its position ("file 21 of 40"), or the file's own name when it was given on
+   * its own. Names inside an export (folders, zip entries) often carry the patient's name: never here.
+   */
+  label: string;
+  /** Its path relative to the input: file-type hints and a stable order only, never in a message. */
+  name: string;
+}
+
 /** A readable DICOM image file. */
 export interface DicomInstance {
   /** Path on disk. */
   path: string;
-  /** Name for messages: the path relative to the input, never a patient attribute. */
+  /** How messages name it (see `InputFile.label`). */
   label: string;
+  /** Relative path inside the input, for ordering only (see `InputFile.name`). */
+  name: string;
   fileSize: number;
   header: DicomImageHeader;
   transferSyntax: TransferSyntax;
@@ -66,13 +80,14 @@ function readHead(path: string, length: number): { head: Uint8Array; size: numbe
 }
 
 /** Classifies and, for DICOM images, reads the header of one file. Never throws for bad content (only for I/O). */
-export function scanFile(path: string, label: string, options: ScanOptions = {}): ScanResult {
+export function scanFile(file: InputFile, options: ScanOptions = {}): ScanResult {
+  const { path, label, name } = file;
   const headBytes = options.headBytes ?? SCAN_DEFAULTS.headBytes;
   let { head, size } = readHead(path, headBytes);
   // 1. Not DICOM at all: say what it is.
   if (!sniffDicom(head)) {
-    if (/\.nii(\.gz)?$/i.test(label) && looksLikeNifti(head)) return { kind: 'nifti', label, path };
-    return { kind: 'other', label, what: describeFileKind(head, label) };
+    if (/\.nii(\.gz)?$/i.test(name) && looksLikeNifti(head)) return { kind: 'nifti', label, path };
+    return { kind: 'other', label, what: describeFileKind(head, name) };
   }
   // 2. Parse the header from the head; parse the whole file instead when the head was not enough (the
   //    header or a deflated dataset runs past it, or it ended between two elements before the pixel data).
@@ -94,7 +109,7 @@ export function scanFile(path: string, label: string, options: ScanOptions = {})
       checkNativePixelData(header, size - header.pixelData!.offset, label);
     }
     const attributes = deidentify(parsed.dataSet, options);
-    return { kind: 'image', instance: { path, label, fileSize: size, header, transferSyntax: parsed.transferSyntax, attributes } };
+    return { kind: 'image', instance: { path, label, name, fileSize: size, header, transferSyntax: parsed.transferSyntax, attributes } };
   } catch (error) {
     if (!isHolocaseError(error)) throw error;
     return { kind: 'damaged', label, error, seriesInstanceUid: textOf(parsed.dataSet, 'x0020000e') };
@@ -128,8 +143,8 @@ function looksLikeNifti(head: Uint8Array): boolean {
   return view.getInt32(0, true) === 348 || view.getInt32(0, false) === 348;
 }
 
-/** A person's name for what a non-DICOM file is, from its magic bytes. */
-export function describeFileKind(head: Uint8Array, label = ''): string {
+/** A person's name for what a non-DICOM file is, from its magic bytes (and its name's extension). */
+export function describeFileKind(head: Uint8Array, name = ''): string {
   const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
   if (head.length === 0) return 'empty file';
   if (starts(0xff, 0xd8, 0xff)) return 'JPEG image';
@@ -139,7 +154,7 @@ export function describeFileKind(head: Uint8Array, label = ''): string {
   if (starts(0x42, 0x4d)) return 'BMP image';
   if (starts(0x25, 0x50, 0x44, 0x46)) return 'PDF document';
   if (starts(0x50, 0x4b, 0x03, 0x04)) return 'zip archive';
-  if (starts(0x1f, 0x8b)) return /\.nii\.gz$/i.test(label) ? 'damaged NIfTI file' : 'gzip file';
+  if (starts(0x1f, 0x8b)) return /\.nii\.gz$/i.test(name) ? 'damaged NIfTI file' : 'gzip file';
   if (starts(0x52, 0x49, 0x46, 0x46) && head[8] === 0x57 && head[9] === 0x45) return 'WebP image';
   if (head.length >= 12 && String.fromCharCode(...head.subarray(4, 12)).startsWith('ftyphei')) return 'HEIC image';
   const sample = head.subarray(0, 512);

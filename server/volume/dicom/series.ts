@@ -79,7 +79,7 @@ export function slicesOf(instance: DicomInstance): DicomSlice[] {
 export function groupSeries(instances: DicomInstance[]): DicomSeries[] {
   const groups = new Map<string, DicomInstance[]>();
   // A stable order first, so everything downstream is deterministic whatever the directory order.
-  const ordered = [...instances].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const ordered = [...instances].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const instance of ordered) {
     const h = instance.header;
     const localizer = h.imageType.includes('LOCALIZER');
