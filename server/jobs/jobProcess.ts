@@ -24,6 +24,7 @@ async function run(job: CaseJob, dataDir: string, logLevel: string): Promise<voi
     const result = await processCase(job, {
       dataDir,
       log: (message) => log.info({ stageLog: message }, 'stage log'),
+      onStage: (timing) => log.info(timing, `stage ${timing.stage} done in ${timing.seconds.toFixed(1)} s`),
       onJobProgress: (progress) => void send({ type: 'progress', progress }),
     });
     log.info({ timings: result.timings, glbBytes: result.glbBytes }, 'job done');

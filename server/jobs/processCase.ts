@@ -5,7 +5,8 @@
  *
  * Step 1 (only while the raw upload exists): ingest it, write the de-identified `ct.nii.gz` and the
  *   ingest report into the case's work folder, then delete the upload — also when ingest fails.
- * Step 2: `runCase` from that CT (or, on a re-run, from the stored case's CT) into a fresh folder.
+ * Step 2: `runCase` on the CT just read (still in memory), or else read from the work folder's CT (or,
+ *   on a re-run, the stored case's CT), into a fresh folder; that CT file is linked into the case as it is.
  * Step 3: ETag and compressed copies of the GLB, then rename the folder into place as the case.
  * A job interrupted after step 1 resumes at step 2; one interrupted in step 2 or 3 repeats it from its CT.
  */
@@ -14,7 +15,8 @@ import path from 'node:path';
 import { HolocaseError, isHolocaseError } from '../errors.ts';
 import { inUploadTerms } from '../http/receiveUpload.ts';
 import type { StageContext } from '../pipeline/context.ts';
-import { runCase, type CaseReport } from '../pipeline/runCase.ts';
+import { runCase, type CaseReport, type ReadCt } from '../pipeline/runCase.ts';
+import { startStage, type StageTiming } from '../pipeline/stageMeter.ts';
 import { CASE_FILES, caseLayout, exists, publishCaseFolder } from '../store/caseFolders.ts';
 import { prepareGlbVariants } from '../store/glbVariants.ts';
 import { ingest, type IngestReport } from '../volume/ingest.ts';
@@ -27,6 +29,8 @@ export interface ProcessCaseOptions {
   /** Whole-job progress (percent across all steps). */
   onJobProgress?: (progress: JobProgress) => void;
   log?: StageContext['log'];
+  /** Each stage's figures as it ends (the job process logs one line per stage). */
+  onStage?: (timing: StageTiming) => void;
   signal?: AbortSignal;
 }
 
@@ -39,43 +43,62 @@ async function uploadInput(incomingDir: string): Promise<string> {
   return incomingDir;
 }
 
+/**
+ * Step 1 as a measured ingest stage: the upload read into a de-identified CT, written as the work CT
+ * with its ingest report; the upload (and what was unzipped of it) deleted whatever happens. A function
+ * of its own, so that no variable of `processCase` holds the CT that `runCase` lets go after segmenting.
+ */
+async function readUpload(
+  layout: ReturnType<typeof caseLayout>,
+  report: (stage: 'upload', fraction: number, message?: string) => void,
+  options: ProcessCaseOptions,
+): Promise<ReadCt> {
+  const unzipDir = path.join(layout.workDir, 'unzip');
+  const meter = startStage('ingest');
+  let ct: ReadCt;
+  try {
+    const input = await uploadInput(layout.incomingDir);
+    report('upload', 0, 'reading the upload');
+    await rm(unzipDir, { recursive: true, force: true });
+    await mkdir(unzipDir, { recursive: true });
+    const { volume, report: ingestReport } = await ingest(input, {
+      workDir: unzipDir,
+      onProgress: (p) => report('upload', p.fraction, p.message),
+      log: options.log,
+      signal: options.signal,
+    }).catch(async (error: unknown) => {
+      if (!isHolocaseError(error)) throw error;
+      const parts = (await readdir(layout.incomingDir)).filter((f) => !f.startsWith('.')).length;
+      throw new HolocaseError(error.code, inUploadTerms(error.message, parts), { cause: error });
+    });
+    await writeNifti(volume, layout.workCt, 'holocase CT (de-identified)');
+    await writeFile(layout.workIngestReport, JSON.stringify(ingestReport));
+    ct = { volume, report: ingestReport };
+  } finally {
+    await rm(unzipDir, { recursive: true, force: true });
+    await rm(layout.incomingDir, { recursive: true, force: true });
+  }
+  ct.timing = meter.end();
+  return ct;
+}
+
 export async function processCase(job: CaseJob, options: ProcessCaseOptions): Promise<CaseJobResult> {
   const started = Date.now();
   const layout = caseLayout(options.dataDir, job.caseId);
   let percent = 0;
-  const report = (stage: JobProgress['stage'] | 'upload', fraction: number, message?: string) => {
+  const report = (stage: JobProgress['stage'] | 'upload', fraction: number, message?: string, stageSeconds?: number) => {
     percent = Math.max(percent, stagePercent(stage, fraction));
-    options.onJobProgress?.({ stage: stage === 'upload' ? 'ingest' : stage, percent, message });
+    options.onJobProgress?.({ stage: stage === 'upload' ? 'ingest' : stage, percent, message, ...(stageSeconds === undefined ? {} : { stageSeconds }) });
   };
   await mkdir(layout.workDir, { recursive: true });
 
   // Step 1: the raw upload becomes a de-identified CT; the upload is deleted whatever happens.
   let ctPath = layout.workCt;
   let originalInput: (Pick<IngestReport, 'format' | 'series'> & { warnings?: string[] }) | undefined;
+  let readCt: ReadCt | undefined;
   if (await exists(layout.incomingDir)) {
-    const unzipDir = path.join(layout.workDir, 'unzip');
-    try {
-      const input = await uploadInput(layout.incomingDir);
-      report('upload', 0, 'reading the upload');
-      await rm(unzipDir, { recursive: true, force: true });
-      await mkdir(unzipDir, { recursive: true });
-      const { volume, report: ingestReport } = await ingest(input, {
-        workDir: unzipDir,
-        onProgress: (p) => report('upload', p.fraction, p.message),
-        log: options.log,
-        signal: options.signal,
-      }).catch(async (error: unknown) => {
-        if (!isHolocaseError(error)) throw error;
-        const parts = (await readdir(layout.incomingDir)).filter((f) => !f.startsWith('.')).length;
-        throw new HolocaseError(error.code, inUploadTerms(error.message, parts), { cause: error });
-      });
-      await writeNifti(volume, layout.workCt);
-      await writeFile(layout.workIngestReport, JSON.stringify(ingestReport));
-      originalInput = ingestReport;
-    } finally {
-      await rm(unzipDir, { recursive: true, force: true });
-      await rm(layout.incomingDir, { recursive: true, force: true });
-    }
+    readCt = await readUpload(layout, report, options);
+    originalInput = readCt.report;
   } else if (await exists(layout.workCt)) {
     originalInput = JSON.parse(await readFile(layout.workIngestReport, 'utf8').catch(() => 'null')) ?? undefined;
   } else if (await exists(path.join(layout.caseDir, CASE_FILES.ct))) {
@@ -91,10 +114,12 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
   // Step 2: the pipeline, into a folder nobody reads until it is complete.
   const outDir = path.join(layout.workDir, `out-${job.jobId}`);
   await rm(outDir, { recursive: true, force: true });
-  const caseReport = await runCase(ctPath, outDir, {
+  const caseReport = await runCase(readCt ?? ctPath, outDir, {
     modelId: job.modelId,
-    onProgress: (p) => report(p.stage, p.fraction, p.message),
+    storedCt: ctPath,
+    onProgress: (p) => report(p.stage, p.fraction, p.message, p.stageSeconds),
     log: options.log,
+    onStage: options.onStage,
     signal: options.signal,
   });
 
