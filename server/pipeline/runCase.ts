@@ -11,7 +11,7 @@ import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { orientationCodes, spacingOf, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
-import { meshLabelMap, type MeshLabelMapOptions } from '../mesh/meshLabelMap.ts';
+import { meshLabelMap, sharedLabels, type MeshLabelMapOptions } from '../mesh/meshLabelMap.ts';
 import { structureSpecs } from '../mesh/structureSpecs.ts';
 import { loadModelBundle } from '../segment/bundle.ts';
 import { segment } from '../segment/segment.ts';
@@ -151,6 +151,9 @@ export async function runCase(input: string | string[] | ReadCt, outDir: string,
   let meter = startStage('segment');
   const result = await segment(volume, bundle, { ...context, provider: options.provider });
   volume = undefined;
+  // The label map in shared memory now: the mesh workers then read it without a copy of their own, and
+  // the segmentation's array is let go instead of being held beside that copy while meshing.
+  result.labels = { ...result.labels, data: sharedLabels(result.labels.data) as typeof result.labels.data };
   inBackground(writeNifti(result.labels, path.join(outDir, CASE_FILES.labels), `holocase labels (${bundle.manifest.id})`));
   finish(meter);
   throwIfAborted();
