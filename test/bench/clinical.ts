@@ -2,8 +2,8 @@
  * Clinical size, end to end (budgets in the design guide): the built-in phantom at 0.8 × 0.8 × 1 mm
  * (475×350×520, what hospitals send) and at 0.6 mm (633×467×700: ~700 slices of a 512²-class matrix, the
  * phantom's whole 380 × 280 mm body in view), each through `holocase run --model hu-anatomy` in a fresh
- * process, as a user runs it, from three inputs written at bench time: the NIfTI, a DICOM series
- * (uncompressed) and the same series as lossless JPEG 2000.
+ * process, in the environment of a server job (`jobEnvironment`), from three inputs written at bench time:
+ * the NIfTI, a DICOM series (uncompressed) and the same series as lossless JPEG 2000.
  *
  * Per input: seconds, CPU seconds (all threads) and peak memory of each stage and of the whole run (from
  * the case's `report.json`), per-structure triangles and mesh volume against the segmented voxel volume,
@@ -25,6 +25,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Vec3 } from '../../mesh/grid.ts';
+import { jobEnvironment } from '../../server/jobs/runJobInChild.ts';
 import type { CaseReport, StageTiming } from '../../server/pipeline/runCase.ts';
 import { writeDicomSeries } from '../../server/volume/dicomWriter.ts';
 import { writeNifti } from '../../server/volume/nifti.ts';
@@ -76,11 +77,14 @@ interface Measured {
   sampledPeakRssMb: number;
 }
 
-/** Runs a command to its end, timing it and sampling its peak memory (the kernel's high-water mark). */
+/**
+ * Runs a command to its end, timing it and sampling its peak memory (the kernel's high-water mark), in
+ * the environment a server job gets (`jobEnvironment`: transparent huge pages for large arrays).
+ */
 function runMeasured(command: string, args: string[]): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: ROOT, env: jobEnvironment(process.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peak = 0;
