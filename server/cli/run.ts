@@ -4,6 +4,7 @@
  */
 import { loadConfig } from '../config.ts';
 import { runCase } from '../pipeline/runCase.ts';
+import { describeStage } from '../pipeline/stageMeter.ts';
 import { PROVIDER_REQUESTS } from '../segment/providers.ts';
 import type { Progress } from '../pipeline/context.ts';
 import { parseCommandArgs, parseNumberOption } from './args.ts';
@@ -73,13 +74,13 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(report, null, 2));
     return 0;
   }
-  const t = report.timings;
   console.log(`${report.input.format} ${report.input.dims.join('×')} at ${report.input.spacingMm.join('×')} mm (${report.input.orientation}) → ${report.model.id}`);
   for (const s of report.structures) {
     console.log(`  ${s.displayName.padEnd(34)} ${s.group.padEnd(7)} ${String(s.triangles).padStart(7)} tris  ${s.meshVolumeMl.toFixed(1).padStart(8)} mL mesh  ${s.voxelVolumeMl.toFixed(1).padStart(8)} mL voxels`);
   }
   console.log(`${report.structures.length} structures, ${report.glb.triangles} triangles, GLB ${(report.glb.bytes / 1024 ** 2).toFixed(2)} MB`);
-  console.log(`ingest ${t.ingestMs} ms, segment ${t.segmentMs} ms, mesh ${t.meshMs} ms, total ${t.totalMs} ms`);
+  for (const stage of report.stages) console.log(describeStage(stage));
+  console.log(`total ${(report.timings.totalMs / 1000).toFixed(1)} s, peak memory ${report.peakRssMb} MB`);
   for (const note of report.segmentation.notes) console.log(`note: ${note}`);
   for (const warning of report.warnings) console.log(`warning: ${warning}`);
   console.log(`wrote ${v.out}/{ct.nii.gz,labels.nii.gz,case.glb,report.json}`);

@@ -25,6 +25,8 @@ export interface JobProgress {
   /** Whole-job percentage, 0–100, never decreasing within a run. */
   percent: number;
   message?: string;
+  /** Set when this progress ends a stage: how many seconds the stage took. */
+  stageSeconds?: number;
 }
 
 /** A job's failure in words, with whether running it again can help. */

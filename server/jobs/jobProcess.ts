@@ -43,6 +43,7 @@ async function run(job: CaseJob, dataDir: string, logLevel: string, settings: Jo
       const result = await processCase(job, {
         dataDir,
         log: (message) => log.info({ stageLog: message }, 'stage log'),
+        onStage: (timing) => log.info(timing, `stage ${timing.stage} done in ${timing.seconds.toFixed(1)} s`),
         onJobProgress: (progress) => void send({ type: 'progress', progress }),
         limits: settings?.volumeLimits,
         memoryBudgetBytes: settings?.memoryBudgetBytes,

@@ -1,7 +1,8 @@
 /**
  * What the web server does when a job starts, progresses, finishes or fails — the same for the
  * embedded queue and for BullMQ events: update the job and case rows, then tell SSE listeners.
- * Progress rows are written at most once per percent step, so a chatty stage costs little.
+ * Progress rows are written at most once per percent step, so a chatty stage costs little; the message
+ * that ends a stage (with its duration) always gets through.
  */
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
@@ -44,7 +45,7 @@ export function createJobRecords(deps: JobRecordDeps): JobRecords {
     },
     progress(jobId, p) {
       const percent = Math.floor(p.percent);
-      if (lastPercent.get(jobId) === percent) return;
+      if (lastPercent.get(jobId) === percent && p.stageSeconds === undefined) return;
       lastPercent.set(jobId, percent);
       const job = liveJob(deps, jobId);
       if (!job || job.status === 'done' || job.status === 'failed') return;

@@ -8,7 +8,8 @@
  *   for a passing condition (a full disk, memory that stayed busy): a re-run reads it again. The CT's size, planned memory
  *   and modality are checked from its headers first: a CT too large for the job's memory, or an MR
  *   series for a CT model, is refused before a voxel is read.
- * Step 2: `runCase` from that CT (or, on a re-run, from the stored case's CT) into a fresh folder.
+ * Step 2: `runCase` on the CT just read (still in memory), or else read from the work folder's CT (or,
+ *   on a re-run, the stored case's CT), into a fresh folder; that CT file is linked into the case as it is.
  * Step 3: ETag and compressed copies of the GLB, then rename the folder into place as the case.
  * A job interrupted after step 1 resumes at step 2; one interrupted in step 2 or 3 repeats it from its CT.
  */
@@ -18,7 +19,8 @@ import { HolocaseError, isDiskFull, isHolocaseError } from '../errors.ts';
 import { inUploadTerms } from '../http/receiveUpload.ts';
 import { caseAdmission } from '../pipeline/caseAdmission.ts';
 import type { StageContext } from '../pipeline/context.ts';
-import { runCase, type CaseReport } from '../pipeline/runCase.ts';
+import { runCase, type CaseReport, type ReadCt } from '../pipeline/runCase.ts';
+import { startStage, type StageTiming } from '../pipeline/stageMeter.ts';
 import { loadModelBundle } from '../segment/bundle.ts';
 import type { VolumeLimits } from '../volume/volumeLimits.ts';
 import { CASE_FILES, caseLayout, exists, publishCaseFolder } from '../store/caseFolders.ts';
@@ -33,6 +35,8 @@ export interface ProcessCaseOptions {
   /** Whole-job progress (percent across all steps). */
   onJobProgress?: (progress: JobProgress) => void;
   log?: StageContext['log'];
+  /** Each stage's figures as it ends (the job process logs one line per stage). */
+  onStage?: (timing: StageTiming) => void;
   signal?: AbortSignal;
   /** Largest CT read (default `VOLUME_LIMITS`). */
   limits?: VolumeLimits;
@@ -67,54 +71,76 @@ async function uploadInput(incomingDir: string): Promise<string> {
   return incomingDir;
 }
 
+/**
+ * Step 1 as a measured ingest stage: the upload read into a de-identified CT, written as the work CT
+ * with its ingest report; the upload (and what was unzipped of it) deleted unless a re-run needs it. A
+ * function of its own, so that no variable of `processCase` holds the CT that `runCase` lets go after
+ * segmenting.
+ */
+async function readUpload(
+  layout: ReturnType<typeof caseLayout>,
+  report: (stage: 'upload', fraction: number, message?: string) => void,
+  options: ProcessCaseOptions,
+  admission: { memoryBudgetBytes?: number; waitForMemoryMs: number },
+  modelId: string,
+): Promise<ReadCt> {
+  const unzipDir = path.join(layout.workDir, 'unzip');
+  const meter = startStage('ingest');
+  let keepUpload = false;
+  let ct: ReadCt;
+  try {
+    // The model first (its modality and memory decide whether the CT is read), inside this step so a
+    // missing model still removes the raw upload.
+    const model = await loadModelBundle(modelId);
+    const input = await uploadInput(layout.incomingDir);
+    report('upload', 0, 'reading the upload');
+    await rm(unzipDir, { recursive: true, force: true });
+    await mkdir(unzipDir, { recursive: true });
+    const stage = { onProgress: (p: { fraction: number; message?: string }) => report('upload', p.fraction, p.message), log: options.log, signal: options.signal };
+    const { volume, report: ingestReport } = await ingest(input, {
+      ...stage,
+      workDir: unzipDir,
+      limits: options.limits,
+      admit: caseAdmission(model, { ...stage, ...admission }),
+    }).catch(async (error: unknown) => {
+      if (!isHolocaseError(error)) throw error;
+      const parts = (await readdir(layout.incomingDir)).filter((f) => !f.startsWith('.')).length;
+      throw new HolocaseError(error.code, inUploadTerms(error.message, parts), { cause: error, retryable: error.retryable });
+    });
+    await writeNifti(volume, layout.workCt, 'holocase CT (de-identified)');
+    await writeFile(layout.workIngestReport, JSON.stringify(ingestReport));
+    ct = { volume, report: ingestReport };
+  } catch (error) {
+    // A passing condition (a full disk, memory that stayed busy) keeps the upload for a re-run.
+    const failure = isDiskFull(error) ? diskFull('reading the upload', error) : error;
+    keepUpload = isHolocaseError(failure) && failure.retryable;
+    throw failure;
+  } finally {
+    await rm(unzipDir, { recursive: true, force: true });
+    if (!keepUpload) await rm(layout.incomingDir, { recursive: true, force: true });
+  }
+  ct.timing = meter.end();
+  return ct;
+}
+
 export async function processCase(job: CaseJob, options: ProcessCaseOptions): Promise<CaseJobResult> {
   const started = Date.now();
   const layout = caseLayout(options.dataDir, job.caseId);
   const admission = { memoryBudgetBytes: options.memoryBudgetBytes, waitForMemoryMs: options.waitForMemoryMs ?? DEFAULTS.waitForMemoryMs };
   let percent = 0;
-  const report = (stage: JobProgress['stage'] | 'upload', fraction: number, message?: string) => {
+  const report = (stage: JobProgress['stage'] | 'upload', fraction: number, message?: string, stageSeconds?: number) => {
     percent = Math.max(percent, stagePercent(stage, fraction));
-    options.onJobProgress?.({ stage: stage === 'upload' ? 'ingest' : stage, percent, message });
+    options.onJobProgress?.({ stage: stage === 'upload' ? 'ingest' : stage, percent, message, ...(stageSeconds === undefined ? {} : { stageSeconds }) });
   };
   await mkdir(layout.workDir, { recursive: true });
 
   // Step 1: the raw upload becomes a de-identified CT; the upload is deleted unless a re-run needs it.
   let ctPath = layout.workCt;
   let originalInput: (Pick<IngestReport, 'format' | 'series'> & { warnings?: string[] }) | undefined;
+  let readCt: ReadCt | undefined;
   if (await exists(layout.incomingDir)) {
-    const unzipDir = path.join(layout.workDir, 'unzip');
-    let keepUpload = false;
-    try {
-      // The model first (its modality and memory decide whether the CT is read), inside this step so a
-      // missing model still removes the raw upload.
-      const model = await loadModelBundle(job.modelId);
-      const input = await uploadInput(layout.incomingDir);
-      report('upload', 0, 'reading the upload');
-      await rm(unzipDir, { recursive: true, force: true });
-      await mkdir(unzipDir, { recursive: true });
-      const stage = { onProgress: (p: { fraction: number; message?: string }) => report('upload', p.fraction, p.message), log: options.log, signal: options.signal };
-      const { volume, report: ingestReport } = await ingest(input, {
-        ...stage,
-        workDir: unzipDir,
-        limits: options.limits,
-        admit: caseAdmission(model, { ...stage, ...admission }),
-      }).catch(async (error: unknown) => {
-        if (!isHolocaseError(error)) throw error;
-        const parts = (await readdir(layout.incomingDir)).filter((f) => !f.startsWith('.')).length;
-        throw new HolocaseError(error.code, inUploadTerms(error.message, parts), { cause: error, retryable: error.retryable });
-      });
-      await writeNifti(volume, layout.workCt);
-      await writeFile(layout.workIngestReport, JSON.stringify(ingestReport));
-      originalInput = ingestReport;
-    } catch (error) {
-      // A passing condition (a full disk, memory that stayed busy) keeps the upload for a re-run.
-      const failure = isDiskFull(error) ? diskFull('reading the upload', error) : error;
-      keepUpload = isHolocaseError(failure) && failure.retryable;
-      throw failure;
-    } finally {
-      await rm(unzipDir, { recursive: true, force: true });
-      if (!keepUpload) await rm(layout.incomingDir, { recursive: true, force: true });
-    }
+    readCt = await readUpload(layout, report, options, admission, job.modelId);
+    originalInput = readCt.report;
   } else if (await exists(layout.workCt)) {
     originalInput = JSON.parse(await readFile(layout.workIngestReport, 'utf8').catch(() => 'null')) ?? undefined;
   } else if (await exists(path.join(layout.caseDir, CASE_FILES.ct))) {
@@ -130,10 +156,12 @@ export async function processCase(job: CaseJob, options: ProcessCaseOptions): Pr
   // Step 2: the pipeline, into a folder nobody reads until it is complete.
   const outDir = path.join(layout.workDir, `out-${job.jobId}`);
   await rm(outDir, { recursive: true, force: true });
-  const caseReport = await runCase(ctPath, outDir, {
+  const caseReport = await runCase(readCt ?? ctPath, outDir, {
     modelId: job.modelId,
-    onProgress: (p) => report(p.stage, p.fraction, p.message),
+    storedCt: ctPath,
+    onProgress: (p) => report(p.stage, p.fraction, p.message, p.stageSeconds),
     log: options.log,
+    onStage: options.onStage,
     signal: options.signal,
     limits: options.limits,
     ...admission,

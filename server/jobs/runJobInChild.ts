@@ -32,6 +32,16 @@ export interface RunJobInChildOptions {
   settings?: JobSettings;
 }
 
+/**
+ * The job process's environment: the server's, plus transparent huge pages for glibc's large allocations
+ * (the CT, masks and label maps, hundreds of MB each at clinical size), unless the operator has set glibc
+ * tunables already. Fewer page faults: on a 0.8 mm CT, ingest took a third less CPU time and segmentation
+ * a sixth less. glibc before 2.35 and other C libraries ignore the variable.
+ */
+export function jobEnvironment<E extends Record<string, string | undefined>>(env: E): E {
+  return env.GLIBC_TUNABLES === undefined ? { ...env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } : env;
+}
+
 /** Rejects with a `JobFailure`-shaped error when the job fails, is cancelled or the child dies. */
 export class JobFailedError extends Error {
   constructor(readonly failure: JobFailure) {
@@ -41,8 +51,8 @@ export class JobFailedError extends Error {
 }
 
 /**
- * 1. Fork the child with tsx, stdout/stderr shared (its log lines join ours); it learns our pid, so its
- *    watchdog can stop it if we die.
+ * 1. Fork the child with tsx, stdout/stderr shared (its log lines join ours), in `jobEnvironment()`; it
+ *    learns our pid, so its watchdog can stop it if we die.
  * 2. Send the job; forward progress; settle on `done` / `failed`.
  * 3. Watch its memory: past the budget it is killed (`JOB_MEMORY`, not retryable).
  * 4. A child that exits without a verdict failed (retryable): killed, crashed or out of memory.
@@ -55,7 +65,7 @@ export function runJobInChild(job: CaseJob, options: RunJobInChildOptions): Prom
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
-    env: { ...process.env, [PARENT_PID_ENV]: String(process.pid), HOLOCASE_LOG_LEVEL: options.logLevel ?? 'info' },
+    env: jobEnvironment({ ...process.env, [PARENT_PID_ENV]: String(process.pid), HOLOCASE_LOG_LEVEL: options.logLevel ?? 'info' }),
   });
   return new Promise<CaseJobResult>((resolve, reject) => {
     let settled = false;

@@ -250,7 +250,7 @@ async function inlineRunner(labels: LabelMap, extents: LabelExtent[], specs: Str
 class PoolStartError extends Error {}
 
 /** Label values in shared memory (copied once unless they already are). */
-function sharedLabels(data: LabelMap['data']): LabelMap['data'] {
+export function sharedLabels(data: LabelMap['data']): LabelMap['data'] {
   if (data.buffer instanceof SharedArrayBuffer) return data;
   const shared = new SharedArrayBuffer(data.byteLength);
   const view = data instanceof Uint8Array ? new Uint8Array(shared) : data instanceof Uint16Array ? new Uint16Array(shared) : new Uint32Array(shared);

@@ -11,6 +11,8 @@ export interface Progress {
   fraction: number;
   /** What is happening now, for a person (e.g. "patch 12 of 48"). No patient identifiers. */
   message?: string;
+  /** Set on the progress that ends a stage: how many seconds the stage took. */
+  stageSeconds?: number;
 }
 
 export interface StageContext {

@@ -329,3 +329,26 @@ export function evaluateLabelMaps(pred: LabelMap, predTable: LabelTable, ref: La
     unknownNames,
   };
 }
+
+/**
+ * Where one reference structure went: the fraction of its voxels that each predicted structure holds
+ * (`background` for none), both maps compared on the reference's grid as `evaluateLabelMaps` does. For
+ * example how much of a reference aorta a model labelled as vessel and how much as bone.
+ */
+export function referenceComposition(pred: LabelMap, predTable: LabelTable, ref: LabelMap, refTable: LabelTable, refName: string): Record<string, number> {
+  const p = alignGrids(pred, ref);
+  const refValues = new Set([...refTable].filter(([, name]) => name === refName).map(([label]) => label));
+  const counts = new Map<number, number>();
+  let total = 0;
+  for (let v = 0; v < ref.data.length; v++) {
+    if (!refValues.has(ref.data[v])) continue;
+    total++;
+    counts.set(p.data[v], (counts.get(p.data[v]) ?? 0) + 1);
+  }
+  const out: Record<string, number> = {};
+  for (const [label, c] of counts) {
+    const name = label === 0 ? 'background' : (predTable.get(label) ?? `label_${label}`);
+    out[name] = (out[name] ?? 0) + c / total;
+  }
+  return out;
+}

@@ -194,6 +194,11 @@ export const RulesParametersSchema = z
     bodyOpeningMm: z.number().min(0).default(4),
     /** Skin shell thickness. */
     skinMm: z.number().positive().default(2.5),
+    /**
+     * The rules decide on a grid no finer than this (mm): finer axes are merged by whole factors and the
+     * boundaries refined on the scan's own voxels. 0 decides on the scan's own grid.
+     */
+    workingSpacingMm: z.number().min(0).default(1.6),
     bone: z
       .object({
         /** Voxels at least this dense may be bone (cancellous bone at 3 mm is 100–250 HU). */
@@ -252,8 +257,16 @@ export const RulesParametersSchema = z
         minPoolMl: z.number().min(0).default(1.5),
         /** Largest median HU around a blood-pool piece (soft tissue around a vessel, bone around marrow). */
         maxRingMedianHu: z.number().default(100),
+        /** ... or at least this far below the piece's mean (a vessel among enhanced organs). */
+        minRingContrastHu: z.number().default(150),
         /** Largest fraction of that surrounding 200 HU denser than the pool (cortex around marrow). */
-        maxDenseRingFraction: z.number().min(0).max(1).default(0.1),
+        maxDenseRingFraction: z.number().min(0).max(1).default(0.15),
+        /** Thickest calcified plaque: dense voxels this close to the lumen that no bone reaches first are vessel wall. */
+        plaqueMm: z.number().min(0).default(5),
+        /** Vessel wall thickness added around the lumen and plaque (vessels are segmented whole). */
+        wallMm: z.number().min(0).default(1.5),
+        /** The wall is denser than this (fat beside a vessel is not wall). */
+        wallMinHu: z.number().default(-30),
       })
       .strict()
       .prefault({}),

@@ -15,11 +15,12 @@ import path from 'node:path';
 import { applyAffine, axisVector, invertAffine, spacingOf, type Mat4, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
+import { encodeJpeg2000Lossless } from './dicom/encodeJpeg2000.ts';
 import type { Volume } from './volume.ts';
 
 /** The part of dcmjs used here (it ships no type declarations). */
 interface DcmjsData {
-  DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(): ArrayBuffer };
+  DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(options?: { allowInvalidVRLength?: boolean; fragmentMultiframe?: boolean }): ArrayBuffer };
   DicomMetaDictionary: { denaturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown> };
 }
 const dcmjs = createRequire(import.meta.url)('dcmjs') as { data: DcmjsData };
@@ -109,8 +110,11 @@ export interface DicomSeriesOptions {
   rescaleIntercept?: number;
   /** Rescale Slope (default 1); stored values are rounded. */
   rescaleSlope?: number;
-  /** Transfer syntax (default explicit VR little endian). */
-  transferSyntax?: 'explicit-little-endian' | 'implicit-little-endian';
+  /**
+   * Transfer syntax (default explicit VR little endian). `jpeg2000-lossless` stores each slice as one
+   * lossless JPEG 2000 fragment, as PACS archives do (encoding takes about 0.1 s per 512² slice).
+   */
+  transferSyntax?: 'explicit-little-endian' | 'implicit-little-endian' | 'jpeg2000-lossless';
   /** UIDs to put several series in one study (default: fresh random `2.25.` UIDs). */
   studyInstanceUid?: string;
   seriesInstanceUid?: string;
@@ -130,13 +134,14 @@ export const DEFAULTS = {
   manufacturer: 'holocase phantom',
   signed: false,
   rescaleSlope: 1,
-  transferSyntax: 'explicit-little-endian' as const,
+  transferSyntax: 'explicit-little-endian' as NonNullable<DicomSeriesOptions['transferSyntax']>,
   seriesNumber: 2,
 };
 
 const TRANSFER_SYNTAX = {
   'explicit-little-endian': '1.2.840.10008.1.2.1',
   'implicit-little-endian': '1.2.840.10008.1.2',
+  'jpeg2000-lossless': '1.2.840.10008.1.2.4.90',
 } as const;
 const SOP_CLASS: Record<string, string> = {
   CT: '1.2.840.10008.5.1.4.1.1.2',
@@ -328,6 +333,10 @@ export async function writeDicomSeries(volume: Volume, dir: string, options: Dic
     const k = slices[n];
     const position = geometry.position(k);
     const pixels = slicePixels(volume, k, geometry, tilt, o.fillValue, encoding);
+    const jpeg2000 = o.transferSyntax === 'jpeg2000-lossless';
+    const pixelData = jpeg2000
+      ? [(await encodeJpeg2000Lossless({ samples: pixels, columns: ni, rows: nj, bitsStored: encoding.bitsStored })).slice().buffer]
+      : pixels.buffer;
     const sopUid = randomUid();
     const dataset: Record<string, unknown> = {
       SpecificCharacterSet: 'ISO_IR 100',
@@ -391,8 +400,8 @@ export async function writeDicomSeries(volume: Volume, dir: string, options: Dic
       RescaleIntercept: ds(encoding.intercept),
       RescaleSlope: ds(encoding.slope),
       RescaleType: 'HU',
-      PixelData: pixels.buffer,
-      _vrMap: { PixelData: 'OW' },
+      PixelData: pixelData,
+      _vrMap: { PixelData: jpeg2000 ? 'OB' : 'OW' },
     };
     const meta = {
       FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
@@ -404,7 +413,7 @@ export async function writeDicomSeries(volume: Volume, dir: string, options: Dic
     };
     const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
     dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(dataset);
-    const bytes = new Uint8Array(dict.write());
+    const bytes = new Uint8Array(dict.write({ allowInvalidVRLength: false, fragmentMultiframe: false }));
     const file = path.join(dir, names[n]);
     await writeFileAtomically(file, bytes);
     written[n] = file;

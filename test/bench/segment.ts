@@ -1,7 +1,11 @@
 /**
  * Segmentation time per stage (budgets in the design guide), medians of several runs:
  * 1. the rules model `hu-anatomy` on `example_ct.nii.gz` (3 mm, 122×101×112), with a bare HU threshold
- *    as the peer (time, and bone Dice on `example_ct_sm` against TotalSegmentator for both);
+ *    as the peer (time, and bone Dice on `example_ct_sm` against TotalSegmentator for both); on the
+ *    contrast-enhanced DICOM series `example_ct_dicom`, where the reference aorta went (vessel, bone)
+ *    and the bone and vessel Dice; on a phantom with an arterial-phase, calcified aorta (1.5 mm) the
+ *    same; and at clinical size, the 0.8 mm phantom: per-step time and Dice per tissue group against
+ *    its exact labels, with the rules deciding on the scan's own grid as the peer in the same run;
  * 2. a generated sliding-window network (3×3×3 Conv3D, 8 hidden channels, 4 classes; from
  *    `test/segment/onnxModels.ts`) on `example_ct.nii.gz` resampled to its 1.5 mm spacing (the
  *    TotalSegmentator full-resolution recipe): resample, normalise, inference, blending, resample back;
@@ -16,12 +20,16 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { composeAffine, type Vec3 } from '../../mesh/grid.ts';
-import { evaluateLabelMaps, readLabelTable } from '../../server/segment/evaluate.ts';
+import { composeAffine, type LabelMap, type Vec3 } from '../../mesh/grid.ts';
+import { describeStructure } from '../../models/anatomy.ts';
+import { evaluateLabelMaps, parseLabelTable, readLabelTable, referenceComposition, type LabelTable } from '../../server/segment/evaluate.ts';
 import { labelEntries } from '../../server/segment/manifest.ts';
 import { loadModelBundle, segment, type SegmentResult } from '../../server/segment/segment.ts';
+import { ingest } from '../../server/volume/ingest.ts';
 import { readNifti } from '../../server/volume/nifti.ts';
+import { makePhantom, type Phantom } from '../../server/volume/phantom.ts';
 import type { Volume } from '../../server/volume/volume.ts';
+import { calcifiedAortaPhantom } from '../segment/huAnatomyPhantoms.ts';
 import { convNetwork, testManifest, thresholdNetwork, writeBundle } from '../segment/onnxModels.ts';
 import { median } from './median.ts';
 
@@ -94,6 +102,101 @@ async function rulesWorkload(runs: number): Promise<Record<string, unknown>> {
       lungsLeftRight: report.structures.filter((s) => s.name.startsWith('lung_')).map((s) => ({ name: s.name, dice: s.dice })),
     },
     peers: { bareThreshold150Ms: Math.round(median(threshold) * 10) / 10 },
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Where a reference aorta went (fractions labelled vessel and bone), and the bone and vessel group Dice. */
+function contrastQuality(labels: LabelMap, table: LabelTable, ref: LabelMap, refTable: LabelTable): Record<string, number> {
+  const aorta = referenceComposition(labels, table, ref, refTable, 'aorta');
+  const report = evaluateLabelMaps(labels, table, ref, refTable);
+  const dice = (group: string) => report.groups.find((g) => g.group === group)?.dice ?? 0;
+  return { aortaAsVessel: round3(aorta.vessels_contrast ?? 0), aortaAsBone: round3(aorta.bone ?? 0), boneDice: dice('bone'), vesselDice: dice('vessel') };
+}
+
+/**
+ * The rules on contrast CT: the real DICOM series (a calcified aorta beside the spine) against
+ * TotalSegmentator's map on its grid, and a 1.5 mm phantom whose arterial-phase aorta (400 HU) has
+ * calcified plaque, against its exact labels.
+ */
+async function rulesContrastWorkload(): Promise<Record<string, unknown>> {
+  const model = await loadModelBundle('hu-anatomy');
+  const table = parseLabelTable(model.manifest.output.labels);
+  const refTable = await readLabelTable(join(FIXTURES, 'classes_total_v2.json'));
+  const { volume } = await ingest(join(FIXTURES, 'example_ct_dicom'));
+  const t = performance.now();
+  const dicom = await segment(volume, model);
+  const dicomMs = performance.now() - t;
+  const ref = await readNifti(join(FIXTURES, 'example_seg_dicom.nii.gz'));
+  const phantom = calcifiedAortaPhantom([1.5, 1.5, 1.5]);
+  const phantomResult = await segment(phantom.ct, model);
+  return {
+    workload: 'hu-anatomy on contrast CT: example_ct_dicom (512×512×20, 0.98×0.98×2 mm, JPEG 2000) against example_seg_dicom.nii.gz; phantom at 1.5 mm with a 400 HU aorta and calcified plaque against its exact labels',
+    exampleCtDicom: { ...contrastQuality(dicom.labels, table, { dims: ref.dims, affine: ref.affine, data: ref.data as Uint8Array }, refTable), segmentMs: Math.round(dicomMs) },
+    calcifiedAortaPhantom: contrastQuality(phantomResult.labels, table, phantom.labels, new Map(Object.entries(phantom.table).map(([k, v]) => [Number(k), v]))),
+  };
+}
+
+/** Dice per tissue group of a label map against the phantom's exact labels (no surface distances: fast at 0.8 mm). */
+function groupDice(labels: Uint8Array | Uint16Array, table: LabelTable, phantom: Phantom): Record<string, number> {
+  const groupOf = (name: string | undefined) => (name === undefined ? '' : describeStructure(name).group);
+  const predGroup = new Map([...table].map(([label, name]) => [label, groupOf(name)]));
+  const refGroup = new Map(Object.entries(phantom.table).map(([label, name]) => [Number(label), groupOf(name)]));
+  const out: Record<string, number> = {};
+  for (const group of ['bone', 'vessel', 'airway', 'other']) {
+    const predIn = Uint8Array.from({ length: 65536 }, (_, v) => (predGroup.get(v) === group ? 1 : 0));
+    const refIn = Uint8Array.from({ length: 256 }, (_, v) => (refGroup.get(v) === group ? 1 : 0));
+    let inter = 0;
+    let sum = 0;
+    for (let p = 0; p < labels.length; p++) {
+      const a = predIn[labels[p]];
+      const b = refIn[phantom.labels.data[p]];
+      inter += a & b;
+      sum += a + b;
+    }
+    out[group] = sum ? round3((2 * inter) / sum) : 0;
+  }
+  // Lungs (left and right together) and skin by name.
+  const byName = (predNames: string[], refTest: (name: string) => boolean) => {
+    const predIn = new Set([...table].filter(([, n]) => predNames.includes(n)).map(([l]) => l));
+    const refIn = new Set(Object.entries(phantom.table).filter(([, n]) => refTest(n)).map(([l]) => Number(l)));
+    let inter = 0;
+    let sum = 0;
+    for (let p = 0; p < labels.length; p++) {
+      const a = predIn.has(labels[p]) ? 1 : 0;
+      const b = refIn.has(phantom.labels.data[p]) ? 1 : 0;
+      inter += a & b;
+      sum += a + b;
+    }
+    return sum ? round3((2 * inter) / sum) : 0;
+  };
+  out.lungs = byName(['lung_left', 'lung_right', 'lung'], (n) => n.startsWith('lung_'));
+  out.skin = byName(['skin'], (n) => n === 'skin');
+  return out;
+}
+
+/**
+ * The rules at clinical size: the 0.8 × 0.8 × 1 mm contrast phantom (475×350×520), decided on the
+ * 1.6 mm working grid (the default) and, as the peer, on the scan's own grid; per-step milliseconds,
+ * peak memory of the process so far, and Dice per tissue group against the exact labels.
+ */
+async function rulesClinicalWorkload(): Promise<Record<string, unknown>> {
+  const phantom = makePhantom({ contrast: true, spacingMm: [0.8, 0.8, 1.0] });
+  const model = await loadModelBundle('hu-anatomy');
+  const manifest = model.manifest;
+  if (manifest.engine !== 'rules') throw new Error('hu-anatomy is not the rules model');
+  const table = parseLabelTable(manifest.output.labels);
+  const run = async (workingSpacingMm: number) => {
+    const bundle = { ...model, manifest: { ...manifest, rules: { ...manifest.rules, workingSpacingMm } } };
+    const result = await segment(phantom.ct, bundle);
+    const stepsMs = Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, Math.round(v)]));
+    return { stepsMs, dice: groupDice(result.labels.data, table, phantom), lungsSplit: result.structures.some((s) => s.name === 'lung_left'), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  };
+  return {
+    workload: `hu-anatomy on the 0.8 × 0.8 × 1 mm contrast phantom (${phantom.ct.dims.join('×')}, ${(phantom.ct.data.length / 1e6).toFixed(1)} M voxels); Dice against its exact labels`,
+    workingGrid: await run(manifest.rules.workingSpacingMm),
+    peers: { scanGrid: await run(0) },
   };
 }
 
@@ -174,6 +277,8 @@ export async function bench(options: SegmentBenchOptions = {}): Promise<Record<s
       machine: { availableParallelism: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
       runs,
       rules: await rulesWorkload(runs),
+      rulesContrast: await rulesContrastWorkload(),
+      ...(large ? { rulesClinical: await rulesClinicalWorkload() } : {}),
       slidingWindowNetwork: await networkWorkload(runs, modelsDir),
       ...(large ? { memory512x512x600: await largeWorkload(modelsDir) } : {}),
     };

@@ -1,7 +1,8 @@
 /**
  * The DICOM series writer, checked by reading its files back with dicom-parser (an independent reader):
  * file count, geometry that reproduces the affine, Pixel Spacing order, pixel values, shuffled names and
- * Instance Numbers, the fake identity, and the gap / duplicate / tilt / encoding options.
+ * Instance Numbers, the fake identity, and the gap / duplicate / tilt / encoding options (lossless JPEG 2000
+ * decoded by dcmjs-codecs, not by the decoder ingest uses).
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAffine, invertAffine, type Vec3 } from '../../mesh/grid.ts';
 import { DEFAULT_IDENTITY, writeDicomSeries, writtenAffine, type DicomSeriesOptions } from '../../server/volume/dicomWriter.ts';
 import { makePhantom, type Phantom } from '../../server/volume/phantom.ts';
+import { loadDcmjsCodecs } from '../../server/volume/dicom/codecs.ts';
 import type { Volume } from '../../server/volume/volume.ts';
 
 interface Slice {
@@ -259,6 +261,31 @@ describe('writeDicomSeries', () => {
     expect(implicit.slices[0].ds.string('x00020010')).toBe('1.2.840.10008.1.2');
     expect(signed.slices[0].ds.uint16('x00280103')).toBe(1);
     expect(Number(signed.slices[0].ds.string('x00281052'))).toBe(0);
+  });
+
+  it('writes lossless JPEG 2000 (one fragment per slice) that another decoder restores exactly', async () => {
+    const codecs = await loadDcmjsCodecs();
+    const { slices } = await write(small, { transferSyntax: 'jpeg2000-lossless' });
+    const sorted = byPosition(slices);
+    const [ni, nj] = small.dims;
+    expect(sorted).toHaveLength(small.dims[2]);
+    sorted.forEach((s, k) => {
+      expect(s.ds.string('x00020010')).toBe('1.2.840.10008.1.2.4.90');
+      const fragments = s.ds.elements.x7fe00010.fragments!;
+      expect(fragments).toHaveLength(1);
+      const codestream = new Uint8Array(s.ds.byteArray.buffer, s.ds.byteArray.byteOffset + fragments[0].position, fragments[0].length);
+      expect([...codestream.subarray(0, 4)]).toEqual([0xff, 0x4f, 0xff, 0x51]); // SOC, SIZ
+      expect(codestream.length).toBeLessThan(ni * nj * 2); // compressed
+      // dcmjs-codecs (its own OpenJPEG build and wrapper, not the one ingest uses) restores every value.
+      const context = new codecs.Context({
+        width: ni, height: nj, bitsAllocated: 16, bitsStored: s.ds.uint16('x00280101'), samplesPerPixel: 1, pixelRepresentation: 0,
+        planarConfiguration: 0, photometricInterpretation: 'MONOCHROME2', encodedBuffer: new Uint8Array(codestream),
+      });
+      const decoded = codecs.NativeCodecs.decodeJpeg2000(context, {}).getDecodedBuffer()!;
+      const stored = new Uint16Array(decoded.buffer, decoded.byteOffset, ni * nj);
+      const intercept = Number(s.ds.string('x00281052'));
+      for (let n = 0; n < ni * nj; n++) if (stored[n] + intercept !== small.data[k * ni * nj + n]) throw new Error(`slice ${k} pixel ${n} differs`);
+    });
   });
 
   it('refuses slices that do not exist and leaves no temporary files', async () => {

@@ -118,7 +118,23 @@ describe('upload → job → case', () => {
     expect([...percents].sort((a, b) => a - b)).toEqual(percents); // never goes back
     expect(new Set(events.map((e) => e.data.stage).filter(Boolean))).toEqual(new Set(['ingest', 'segment', 'mesh', 'store']));
 
+    // How long each stage took: a progress message as it ends, one job-log line, and the report.
+    const stages = ['ingest', 'segment', 'mesh', 'store'];
+    for (const stage of stages) {
+      expect(events.some((e) => e.data.stage === stage && /^done in \d+\.\d s$/.test(String(e.data.message))), stage).toBe(true);
+    }
+    const logged = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"role":"job"') && line.includes(caseId))
+      .map((line) => JSON.parse(line) as { msg: string; stage?: string; seconds?: number; peakRssMb?: number })
+      .filter((line) => line.stage !== undefined && line.msg.startsWith(`stage ${line.stage} done in`));
+    expect(logged.map((line) => line.stage)).toEqual(stages);
+
     const detail = await alice.json(`/api/cases/${caseId}`);
+    expect(detail.body.report.stages.map((s: { stage: string }) => s.stage)).toEqual(stages);
+    expect(detail.body.report.stages.map((s: { seconds: number }) => s.seconds)).toEqual(logged.map((line) => line.seconds));
+    expect(detail.body.report.peakRssMb).toBeGreaterThan(0);
     expect(detail.body.status).toBe('done');
     expect(detail.body.percent).toBe(100);
     expect(detail.body.label).toBe('Demo liver');

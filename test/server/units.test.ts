@@ -1,7 +1,8 @@
 /**
  * The server's building blocks on real SQLite files and real bytes: migrations, passwords, sessions,
- * share links, origin checks, the failure limiter, upload sniffing, GLB variants.
+ * share links, origin checks, the failure limiter, upload sniffing, GLB variants, the job processes' environment.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,6 +27,7 @@ import { clientAddress, CLIENT_IP_HEADER } from '../../server/http/apiRoute.ts';
 import { machineMemoryBytes } from '../../server/machineMemory.ts';
 import { inject } from 'vitest';
 import { DICOM_DIR, removeTempDataDirs, saveLog, tempDataDir } from './harness.ts';
+import { jobEnvironment } from '../../server/jobs/runJobInChild.ts';
 
 const FIXTURES = path.join(DICOM_DIR, '..');
 
@@ -243,5 +245,22 @@ describe('test hygiene', () => {
     expect(clientAddress(headers, 'proxy')).toBe('10.66.0.1');
     // Under plain `next start` nothing identifies the client: not X-Forwarded-For, not our header.
     expect(clientAddress(headers, 'unknown')).toBe('unknown');
+  });
+});
+
+describe('job processes', () => {
+  it('run with transparent huge pages for large arrays, unless the operator set glibc tunables', () => {
+    expect(jobEnvironment({ PATH: '/bin' })).toEqual({ PATH: '/bin', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' });
+    expect(jobEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2');
+    // Where the kernel offers them on request, a job's 64 MB array really gets huge pages, and without the setting it does not.
+    const mode = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').match(/\[(\w+)\]/)?.[1];
+    if (mode !== 'madvise') return;
+    const hugeKb = (env: NodeJS.ProcessEnv) => {
+      const script = `const a = new Uint8Array(64 * 1024 * 1024).fill(1); const m = /AnonHugePages:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/smaps_rollup', 'utf8')); console.log(m ? m[1] : 0, a[7]);`;
+      return Number(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }).split(' ')[0]);
+    };
+    const { GLIBC_TUNABLES: _, ...plain } = process.env;
+    expect(hugeKb(jobEnvironment(plain))).toBeGreaterThanOrEqual(32 * 1024);
+    expect(hugeKb(plain)).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAffine, orientationCodes, spacingOf, type Mat4, type Vec3 } from '../../mesh/grid.ts';
 import { isHolocaseError } from '../../server/errors.ts';
@@ -248,6 +248,23 @@ describe('NIfTI-1 writing', () => {
       const q = [0, 1, 2].map((a) => Math.round((p[a] - lps.affine[a * 4 + 3]) / lps.affine[a * 5])) as Vec3;
       expect(lps.data[q[0] + q[1] * mx + q[2] * mx * my]).toBe(ct.data[i + j * nx + k * nx * ny]);
     }
+  });
+
+  it('writes a label map held in shared memory and a view into a larger buffer, and gives back voxels that share nothing with the caller', async () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(12)).map((_, i) => i * 7);
+    const offset = new Int16Array(new ArrayBuffer(40), 8, 12).map((_, i) => i * 100 - 600);
+    for (const data of [shared, offset]) {
+      const file = path.join(dir, `view-${data.constructor.name}.nii.gz`);
+      await writeNifti({ dims: [3, 2, 2], affine: oblique, data, meta: { source: 'nifti' } }, file);
+      expect(Array.from((await readNifti(file)).data)).toEqual(Array.from(data));
+      expect(Array.from(gunzipSync(await readFile(file)).subarray(352))).toEqual(Array.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+    }
+    // Bytes given by the caller are copied, never aliased.
+    const bytes = encodeNifti({ dims: [3, 2, 2], affine: oblique, data: offset, meta: { source: 'nifti' } });
+    const decoded = decodeNifti(bytes);
+    bytes.fill(0, 352);
+    expect(Array.from(decoded.data)).toEqual(Array.from(offset));
+    expect(Array.from((await readNifti(bytes)).data)).toEqual(new Array(12).fill(0));
   });
 
   it('leaves no partial file when the target folder does not exist', async () => {

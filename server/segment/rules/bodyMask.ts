@@ -3,9 +3,10 @@
  * the CT table and blankets cut off, and the air inside (lungs, airways, bowel gas) filled in. Its
  * outer shell is the `skin`.
  */
+import { labelBoundingBoxes } from '../../../mesh/boundingBoxes.ts';
 import type { Vec3 } from '../../../mesh/grid.ts';
 import { connectedComponents } from '../connectedComponents.ts';
-import { dilate, erode, fillHolesInSlices } from './morphology.ts';
+import { dilate, erode, fillHolesInSlices, innerShell } from './morphology.ts';
 
 export interface BodyMaskOptions {
   /** Voxels above this are tissue (air is about −1000 HU, lung about −800). Default −500. */
@@ -87,24 +88,32 @@ export function bodyMask(hu: ArrayLike<number>, dims: Vec3, spacing: Vec3, optio
 }
 
 /**
- * Body voxels whose centre lies within `thicknessMm` of the body surface, the surface taken half a
- * voxel beyond the outermost body voxels (the cut faces at the scan's ends are not skin).
+ * Body voxels (non-zero) whose centre lies within `thicknessMm` of the body surface, the surface taken
+ * half a voxel beyond the outermost body voxels (the cut faces at the scan's ends are not skin).
  */
-export function bodyShell(body: Uint8Array, dims: Vec3, spacing: Vec3, thicknessMm: number): Uint8Array {
+export function bodyShell(body: ArrayLike<number>, dims: Vec3, spacing: Vec3, thicknessMm: number): Uint8Array {
   // Distance to the nearest outside voxel centre = distance to the surface + half a voxel; at least one voxel.
   const radius = Math.max(thicknessMm + Math.min(...spacing) / 2, Math.min(...spacing));
-  // Erosion with the scan's ends counted as inside: only the air around the body makes skin.
-  const inner = erode(body, dims, spacing, radius);
-  const shell = new Uint8Array(body.length);
-  for (let p = 0; p < body.length; p++) shell[p] = body[p] && !inner[p] ? 1 : 0;
-  return shell;
+  // Only the air around the body makes skin: the scan's ends are not outside.
+  return innerShell(body, dims, spacing, radius);
 }
 
-/** Number of connected pieces of tissue outside the body (the table, arms, …) — for the notes. */
+/** Number of connected pieces of tissue outside the body (the table, arms, …) — for the notes. Counted within the pieces' bounding box. */
 export function outsidePieces(hu: ArrayLike<number>, body: Uint8Array, dims: Vec3, thresholdHu: number, minVoxels: number): number {
   const rest = new Uint8Array(body.length);
   for (let p = 0; p < body.length; p++) rest[p] = !body[p] && hu[p] > thresholdHu ? 1 : 0;
-  const { count, sizes } = connectedComponents(rest, dims, { connectivity: 26 });
+  const [extent] = labelBoundingBoxes({ dims, data: rest });
+  if (!extent) return 0;
+  const { min, max } = extent.box;
+  const box = [0, 1, 2].map((a) => max[a] - min[a] + 1) as Vec3;
+  const crop = new Uint8Array(box[0] * box[1] * box[2]);
+  for (let k = 0, q = 0; k < box[2]; k++) {
+    for (let j = 0; j < box[1]; j++, q += box[0]) {
+      const from = ((k + min[2]) * dims[1] + j + min[1]) * dims[0] + min[0];
+      crop.set(rest.subarray(from, from + box[0]), q);
+    }
+  }
+  const { count, sizes } = connectedComponents(crop, box, { connectivity: 26 });
   let pieces = 0;
   for (let id = 1; id <= count; id++) if (sizes[id] >= minVoxels) pieces++;
   return pieces;

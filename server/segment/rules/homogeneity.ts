@@ -17,12 +17,17 @@ export interface HomogeneityOptions {
   meanRange?: [number, number];
 }
 
-/** In-plane box sums of one slice (values and squares), clipped at the slice edges. */
-function sliceBoxSums(hu: ArrayLike<number>, dims: Vec3, k: number, hx: number, hy: number): { sum: Float64Array; sum2: Float64Array } {
+interface SliceSums {
+  sum: Float64Array;
+  sum2: Float64Array;
+}
+
+/** In-plane box sums of one slice (values and squares), clipped at the slice edges, written into `out` (`rows` is scratch). */
+function sliceBoxSums(hu: ArrayLike<number>, dims: Vec3, k: number, hx: number, hy: number, rows: SliceSums, out: SliceSums): void {
   const [nx, ny] = dims;
   const base = k * nx * ny;
-  const rowSum = new Float64Array(nx * ny);
-  const rowSum2 = new Float64Array(nx * ny);
+  const rowSum = rows.sum;
+  const rowSum2 = rows.sum2;
   for (let j = 0; j < ny; j++) {
     const row = j * nx;
     let s = 0;
@@ -50,8 +55,7 @@ function sliceBoxSums(hu: ArrayLike<number>, dims: Vec3, k: number, hx: number, 
       rowSum2[row + i] = s2;
     }
   }
-  const sum = new Float64Array(nx * ny);
-  const sum2 = new Float64Array(nx * ny);
+  const { sum, sum2 } = out;
   for (let i = 0; i < nx; i++) {
     let s = 0;
     let s2 = 0;
@@ -74,7 +78,6 @@ function sliceBoxSums(hu: ArrayLike<number>, dims: Vec3, k: number, hx: number, 
       sum2[j * nx + i] = s2;
     }
   }
-  return { sum, sum2 };
 }
 
 /** 1 where the local standard deviation is at most `maxStd` (and the local mean in `meanRange`); boxes are clipped at the volume edges. */
@@ -91,28 +94,36 @@ export function homogeneousMask(hu: ArrayLike<number>, dims: Vec3, options: Homo
     const cy = Math.min(ny - 1, j + hy) - Math.max(0, j - hy) + 1;
     for (let i = 0; i < nx; i++) area[j * nx + i] = cy * (Math.min(nx - 1, i + hx) - Math.max(0, i - hx) + 1);
   }
-  // Running sums over the slices [k − hz, k + hz]: add the slice entering, drop the one leaving.
-  const cache = new Map<number, { sum: Float64Array; sum2: Float64Array }>();
+  // Running sums over the slices [k − hz, k + hz]: add the slice entering, drop the one leaving. The
+  // 2·hz + 1 slices in the window keep their sums in a ring of buffers.
+  const ring: SliceSums[] = Array.from({ length: 2 * hz + 1 }, () => ({ sum: new Float64Array(plane), sum2: new Float64Array(plane) }));
+  const scratch: SliceSums = { sum: new Float64Array(plane), sum2: new Float64Array(plane) };
   const sum = new Float64Array(plane);
   const sum2 = new Float64Array(plane);
   const addSlice = (kk: number, sign: number) => {
-    let s = cache.get(kk);
-    if (!s) {
-      s = sliceBoxSums(hu, dims, kk, hx, hy);
-      cache.set(kk, s);
+    const s = ring[kk % ring.length];
+    if (sign > 0) sliceBoxSums(hu, dims, kk, hx, hy, scratch, s);
+    const a = s.sum;
+    const b = s.sum2;
+    if (sign > 0) {
+      for (let q = 0; q < plane; q++) {
+        sum[q] += a[q];
+        sum2[q] += b[q];
+      }
+    } else {
+      for (let q = 0; q < plane; q++) {
+        sum[q] -= a[q];
+        sum2[q] -= b[q];
+      }
     }
-    for (let q = 0; q < plane; q++) {
-      sum[q] += sign * s.sum[q];
-      sum2[q] += sign * s.sum2[q];
-    }
-    if (sign < 0) cache.delete(kk);
   };
   for (let kk = 0; kk < Math.min(hz, nz); kk++) addSlice(kk, 1);
   for (let k = 0; k < nz; k++) {
     const from = Math.max(0, k - hz);
     const to = Math.min(nz - 1, k + hz);
-    if (k + hz < nz) addSlice(k + hz, 1);
+    // Drop before adding: the slice entering takes the leaving one's buffer.
     if (k - hz - 1 >= 0) addSlice(k - hz - 1, -1);
+    if (k + hz < nz) addSlice(k + hz, 1);
     const depth = to - from + 1;
     const base = k * plane;
     for (let q = 0; q < plane; q++) {

@@ -190,10 +190,14 @@ export function lowDensityLungComponents(hu: ArrayLike<number>, body: Uint8Array
   return out;
 }
 
+/** Pieces smaller than this fraction of all the lung air are given to a side whole. */
+const SMALL_PIECE_FRACTION = 0.05;
+
 /**
  * Splits the lung mask into left and right: components wholly on one side of the body's midline go
- * to that side; a component spanning both sides is eroded (2 mm steps up to 12 mm) until it falls
- * into two large parts, and every voxel joins the nearer part. Patient left is +i on an LPS grid.
+ * to that side, small ones to the side holding most of them; a large component spanning both sides
+ * is eroded (2 mm steps up to 12 mm) until it falls into two large parts, and every voxel joins the
+ * nearer part. Patient left is +i on an LPS grid.
  */
 export function splitLungs(lungs: Uint8Array, body: Uint8Array, dims: Vec3, spacing: Vec3): { left: Uint8Array; right: Uint8Array; split: boolean } {
   const [nx] = dims;
@@ -214,9 +218,13 @@ export function splitLungs(lungs: Uint8Array, body: Uint8Array, dims: Vec3, spac
   const onLeft = new Float64Array(count + 1);
   for (let p = 0; p < n; p++) if (ids[p] && p % nx > midline) onLeft[ids[p]]++;
   const side = new Int8Array(count + 1); // 1 left, -1 right, 0 straddles
+  let total = 0;
+  for (let id = 1; id <= count; id++) total += sizes[id];
   for (let id = 1; id <= count; id++) {
     const fraction = onLeft[id] / sizes[id];
-    side[id] = fraction > 0.85 ? 1 : fraction < 0.15 ? -1 : 0;
+    // A small piece across the midline (a bronchus tip, partial-volume air) goes where most of it is.
+    const small = sizes[id] < SMALL_PIECE_FRACTION * total;
+    side[id] = fraction > (small ? 0.5 : 0.85) ? 1 : fraction < (small ? 0.5 : 0.15) ? -1 : 0;
   }
   for (let p = 0; p < n; p++) {
     if (side[ids[p]] === 1) left[p] = 1;

@@ -9,25 +9,50 @@ import { squaredDistanceTransform } from '../distanceTransform.ts';
 /** Largest radius (in voxels along the finest axis) painted ball by ball; larger ones use the distance transform. */
 const MAX_PAINTED_RADIUS_VOXELS = 6;
 
-/** Offsets (di, dj, dk) of the voxels within `radiusMm` of the centre. */
-function ballOffsets(spacing: Vec3, radiusMm: number): Vec3[] {
+/** A ball as rows along i: for each (dj, dk) it reaches, the half-width of its row. */
+interface BallRows {
+  dj: Int32Array;
+  dk: Int32Array;
+  half: Int32Array;
+}
+
+/** Sets every voxel of `ball` centred on (i, j, k) that lies inside the grid. */
+function paintBall(out: Uint8Array, i: number, j: number, k: number, dims: Vec3, ball: BallRows): void {
+  const [nx, ny, nz] = dims;
+  const { dj, dk, half } = ball;
+  for (let r = 0; r < dj.length; r++) {
+    const jj = j + dj[r];
+    const kk = k + dk[r];
+    if (jj < 0 || kk < 0 || jj >= ny || kk >= nz) continue;
+    const row = (kk * ny + jj) * nx;
+    const to = row + Math.min(nx - 1, i + half[r]);
+    for (let q = row + Math.max(0, i - half[r]); q <= to; q++) out[q] = 1;
+  }
+}
+
+/** The ball of `radiusMm` as rows along i. */
+function ballRows(spacing: Vec3, radiusMm: number): BallRows {
   const r = spacing.map((s) => Math.floor(radiusMm / s + 1e-9));
   const r2 = radiusMm * radiusMm + 1e-6;
-  const out: Vec3[] = [];
-  for (let dk = -r[2]; dk <= r[2]; dk++) {
-    for (let dj = -r[1]; dj <= r[1]; dj++) {
-      for (let di = -r[0]; di <= r[0]; di++) {
-        if ((di * spacing[0]) ** 2 + (dj * spacing[1]) ** 2 + (dk * spacing[2]) ** 2 <= r2) out.push([di, dj, dk]);
-      }
+  const dj: number[] = [];
+  const dk: number[] = [];
+  const half: number[] = [];
+  for (let k = -r[2]; k <= r[2]; k++) {
+    for (let j = -r[1]; j <= r[1]; j++) {
+      const rest = r2 - (j * spacing[1]) ** 2 - (k * spacing[2]) ** 2;
+      if (rest < 0) continue;
+      dj.push(j);
+      dk.push(k);
+      half.push(Math.floor(Math.sqrt(rest) / spacing[0] + 1e-9));
     }
   }
-  return out;
+  return { dj: Int32Array.from(dj), dk: Int32Array.from(dk), half: Int32Array.from(half) };
 }
 
 /**
  * Voxels within `radiusMm` of any set voxel of `mask`. The nearest set voxel of any unset voxel is on
- * the mask's 6-boundary, so painting a ball around each boundary voxel is exact; past a few voxels of
- * radius the distance transform is cheaper.
+ * the mask's 6-boundary, so painting a ball (row by row) around each boundary voxel is exact; past a
+ * few voxels of radius the distance transform is cheaper.
  */
 function grow(mask: Uint8Array, dims: Vec3, spacing: Vec3, radiusMm: number): Uint8Array {
   if (radiusMm / Math.min(...spacing) > MAX_PAINTED_RADIUS_VOXELS) {
@@ -39,7 +64,7 @@ function grow(mask: Uint8Array, dims: Vec3, spacing: Vec3, radiusMm: number): Ui
   }
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
-  const ball = ballOffsets(spacing, radiusMm);
+  const ball = ballRows(spacing, radiusMm);
   const out = mask.slice();
   let p = 0;
   for (let k = 0; k < nz; k++) {
@@ -50,16 +75,37 @@ function grow(mask: Uint8Array, dims: Vec3, spacing: Vec3, radiusMm: number): Ui
           i > 0 && i < nx - 1 && j > 0 && j < ny - 1 && k > 0 && k < nz - 1 &&
           mask[p - 1] && mask[p + 1] && mask[p - nx] && mask[p + nx] && mask[p - plane] && mask[p + plane];
         if (interior) continue;
-        for (const [di, dj, dk] of ball) {
-          const ii = i + di;
-          const jj = j + dj;
-          const kk = k + dk;
-          if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
-          out[kk * plane + jj * nx + ii] = 1;
-        }
+        paintBall(out, i, j, k, dims, ball);
       }
     }
   }
+  return out;
+}
+
+/**
+ * Mask voxels (non-zero) within `radiusMm` of a voxel outside it: the mask's inner shell, the same as
+ * the mask less its erosion (the volume border counts as inside), without building the complement.
+ */
+export function innerShell(mask: ArrayLike<number>, dims: Vec3, spacing: Vec3, radiusMm: number): Uint8Array {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  const out = new Uint8Array(nx * ny * nz);
+  const ball = ballRows(spacing, radiusMm);
+  let p = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, p++) {
+        // An outside voxel next to the mask paints its ball.
+        if (mask[p]) continue;
+        const touches =
+          (i > 0 && mask[p - 1]) || (i < nx - 1 && mask[p + 1]) || (j > 0 && mask[p - nx]) || (j < ny - 1 && mask[p + nx]) ||
+          (k > 0 && mask[p - plane]) || (k < nz - 1 && mask[p + plane]);
+        if (!touches) continue;
+        paintBall(out, i, j, k, dims, ball);
+      }
+    }
+  }
+  for (let q = 0; q < out.length; q++) if (!mask[q]) out[q] = 0;
   return out;
 }
 
@@ -77,33 +123,98 @@ export function erode(mask: Uint8Array, dims: Vec3, spacing: Vec3, radiusMm: num
   return near;
 }
 
-/** Geodesic dilation: `steps` rounds of 6-neighbour growth of `seed` inside `within` (new mask). */
-export function geodesicDilate(seed: Uint8Array, within: Uint8Array, dims: Vec3, steps: number): Uint8Array {
+/** A growable list of voxel indices (a BFS front) without per-voxel allocation. */
+class VoxelQueue {
+  items: Int32Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.items = new Int32Array(Math.max(16, capacity));
+  }
+  push(p: number): void {
+    if (this.length === this.items.length) {
+      const grown = new Int32Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    this.items[this.length++] = p;
+  }
+}
+
+/** Calls `visit` with every face neighbour (inside the grid) of every voxel in `front`. */
+function visitFaceNeighbours(front: VoxelQueue, dims: Vec3, visit: (q: number) => void): void {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
+  const items = front.items;
+  for (let f = 0; f < front.length; f++) {
+    const p = items[f];
+    const i = p % nx;
+    const r = (p - i) / nx;
+    const j = r % ny;
+    const k = (r - j) / ny;
+    if (i > 0) visit(p - 1);
+    if (i < nx - 1) visit(p + 1);
+    if (j > 0) visit(p - nx);
+    if (j < ny - 1) visit(p + nx);
+    if (k > 0) visit(p - plane);
+    if (k < nz - 1) visit(p + plane);
+  }
+}
+
+/** Largest number of steps `geodesicSteps` counts; farther voxels read `UNREACHED`. */
+export const UNREACHED = 255;
+
+/**
+ * Geodesic distance in 6-neighbour steps from `seed` through `within`, up to `maxSteps` (at most 254):
+ * 0 on the seeds, `UNREACHED` where the growth does not get within that many steps.
+ */
+export function geodesicSteps(seed: Uint8Array, within: Uint8Array, dims: Vec3, maxSteps: number): Uint8Array {
+  const steps = new Uint8Array(seed.length).fill(UNREACHED);
+  let front = new VoxelQueue();
+  for (let p = 0; p < seed.length; p++) {
+    if (seed[p]) {
+      steps[p] = 0;
+      front.push(p);
+    }
+  }
+  let next = new VoxelQueue(front.length);
+  const limit = Math.min(maxSteps, UNREACHED - 1);
+  for (let s = 1; s <= limit && front.length > 0; s++) {
+    next.length = 0;
+    visitFaceNeighbours(front, dims, (q) => {
+      if (steps[q] === UNREACHED && within[q]) {
+        steps[q] = s;
+        next.push(q);
+      }
+    });
+    [front, next] = [next, front];
+  }
+  return steps;
+}
+
+export interface GeodesicDilateOptions {
+  /**
+   * Steps at which a rival growth reached each voxel (from `geodesicSteps`): a voxel is entered at
+   * step s only when the rival got there no earlier (s ≤ rival). Ties go to this growth.
+   */
+  rival?: Uint8Array;
+}
+
+/** Geodesic dilation: `steps` rounds of 6-neighbour growth of `seed` inside `within` (new mask). */
+export function geodesicDilate(seed: Uint8Array, within: Uint8Array, dims: Vec3, steps: number, options: GeodesicDilateOptions = {}): Uint8Array {
   const out = seed.slice();
-  let front: number[] = [];
+  const rival = options.rival;
+  let front = new VoxelQueue();
   for (let p = 0; p < out.length; p++) if (out[p]) front.push(p);
-  for (let s = 0; s < steps && front.length; s++) {
-    const next: number[] = [];
-    const visit = (q: number) => {
-      if (!out[q] && within[q]) {
+  let next = new VoxelQueue(front.length);
+  for (let s = 1; s <= steps && front.length > 0; s++) {
+    next.length = 0;
+    visitFaceNeighbours(front, dims, (q) => {
+      if (!out[q] && within[q] && (rival === undefined || rival[q] >= s)) {
         out[q] = 1;
         next.push(q);
       }
-    };
-    for (const p of front) {
-      const i = p % nx;
-      const j = Math.floor(p / nx) % ny;
-      const k = Math.floor(p / plane);
-      if (i > 0) visit(p - 1);
-      if (i < nx - 1) visit(p + 1);
-      if (j > 0) visit(p - nx);
-      if (j < ny - 1) visit(p + nx);
-      if (k > 0) visit(p - plane);
-      if (k < nz - 1) visit(p + plane);
-    }
-    front = next;
+    });
+    [front, next] = [next, front];
   }
   return out;
 }

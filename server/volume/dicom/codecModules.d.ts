@@ -1,6 +1,6 @@
 /**
  * Type declarations for the pixel codec packages that ship without them: the @cornerstonejs
- * Emscripten (WebAssembly) decoders and jpeg-lossless-decoder-js. Only what holocase calls is declared.
+ * Emscripten (WebAssembly) codecs and jpeg-lossless-decoder-js. Only what holocase calls is declared.
  */
 
 /** Options an Emscripten module factory accepts; pass a fresh object to every factory call. */
@@ -35,6 +35,21 @@ type CodecDecoderClass = new () => CodecDecoder;
 
 declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   const factory: (options?: EmscriptenModuleOptions) => Promise<{ J2KDecoder: CodecDecoderClass }>;
+  export default factory;
+}
+
+/** The OpenJPEG encoder (full build only): samples in, a codestream out. */
+interface CodecEncoder {
+  /** A view in the WebAssembly heap, sized for `frame`, to copy the samples into. */
+  getDecodedBuffer(frame: CodecFrameInfo & { isSigned: boolean; isUsingColorTransform: boolean }): Uint8Array;
+  encode(): void;
+  /** A view of the codestream in the WebAssembly heap (valid until the encoder is deleted). */
+  getEncodedBuffer(): Uint8Array;
+  delete(): void;
+}
+
+declare module '@cornerstonejs/codec-openjpeg/wasmjs' {
+  const factory: (options?: EmscriptenModuleOptions) => Promise<{ J2KEncoder: new () => CodecEncoder }>;
   export default factory;
 }
 

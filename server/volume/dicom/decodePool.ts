@@ -69,6 +69,11 @@ export const DECODE_POOL_DEFAULTS = {
 export interface DecodePool {
   readonly size: number;
   decode(job: DecodeJob): Promise<DecodeResult>;
+  /**
+   * Starts every worker thread now, so that they load their code while the caller is still reading
+   * headers; unused, they stop after the idle time as usual.
+   */
+  prestart(): void;
   /** Stops all workers; pending frames are rejected. */
   close(): Promise<void>;
 }
@@ -201,6 +206,11 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
           pump();
         }
       });
+    },
+    prestart(): void {
+      if (closed || inline) return;
+      while (slots.length < size) spawn();
+      pump();
     },
     async close(): Promise<void> {
       closed = true;

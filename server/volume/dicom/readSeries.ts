@@ -11,8 +11,8 @@ import type { StageContext } from '../../pipeline/context.ts';
 import type { Volume } from '../volume.ts';
 import type { DeidentifyOptions } from '../deidentify.ts';
 import { checkVolumeLimits, VOLUME_LIMITS, type AdmitVolume, type VolumeLimits } from '../volumeLimits.ts';
-import { assembleSliceStack } from './assemble.ts';
-import type { DecodePool } from './decodePool.ts';
+import { ASSEMBLE_DEFAULTS, assembleSliceStack } from './assemble.ts';
+import { sharedDecodePool, type DecodePool } from './decodePool.ts';
 import { scanFile, type DicomInstance, type InputFile, type ScanResult } from './scan.ts';
 import { chooseSeries, groupSeries, summarizeSeries, type SeriesSummary } from './series.ts';
 import { planSliceStack } from './sliceStack.ts';
@@ -49,10 +49,15 @@ export interface ScanTally {
   other: Map<string, number>;
 }
 
-/** Reads the headers of all files and sorts them into what they are, yielding to the event loop now and then. */
+/**
+ * Reads the headers of all files and sorts them into what they are, yielding to the event loop now and
+ * then. Once enough compressed images have been seen for the decoder threads to be used, they are started,
+ * so that they are ready when the pixels are read.
+ */
 export async function scanFiles(files: InputFile[], options: ReadDicomSeriesOptions = {}): Promise<{ instances: DicomInstance[]; tally: ScanTally }> {
   const batch = options.scanBatch ?? READ_DICOM_SERIES_DEFAULTS.scanBatch;
   const results: ScanResult[] = [];
+  let compressed = 0;
   for (let i = 0; i < files.length; i++) {
     if (i % batch === 0) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -60,7 +65,11 @@ export async function scanFiles(files: InputFile[], options: ReadDicomSeriesOpti
       if (i > 0) options.onProgress?.({ stage: 'ingest', fraction: 0.1 * (i / files.length), message: `read ${i} of ${files.length} file headers` });
     }
     try {
-      results.push(scanFile(files[i], options));
+      const result = scanFile(files[i], options);
+      results.push(result);
+      if (result.kind === 'image' && (result.instance.transferSyntax.encapsulated || result.instance.transferSyntax.deflated) && ++compressed === ASSEMBLE_DEFAULTS.inlineFrames + 1) {
+        (options.pool ?? sharedDecodePool()).prestart();
+      }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new HolocaseError('NOT_FOUND', `${files[i].label} disappeared while it was being read`);
