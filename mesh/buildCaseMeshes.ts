@@ -11,7 +11,7 @@ import { bodyCentre } from './coordinates.ts';
 import type { LabelMap, Vec3 } from './grid.ts';
 import { simplifierReady } from './simplify.ts';
 import type { MeshedStructure, StructureMesh, StructureSpec } from './structure.ts';
-import { extractSurface, finishSurface, surfaceTriangles, type StructureMeshOptions } from './structureMesh.ts';
+import { extractSurface, finishSurface, STRUCTURE_MESH_DEFAULTS, surfaceTriangles, type StructureMeshOptions } from './structureMesh.ts';
 import { finishWithinBudget } from './triangleBudget.ts';
 import { withDefaults } from './withDefaults.ts';
 
@@ -57,7 +57,7 @@ export function matchStructures(extents: readonly LabelExtent[], structures: rea
  * 4. The body's centre from all finished meshes.
  */
 export async function buildCaseMeshes(labels: LabelMap, structures: readonly StructureSpec[], options: CaseMeshOptions = {}): Promise<CaseMeshes> {
-  const { maxTriangles } = withDefaults(CASE_MESH_DEFAULTS, options);
+  const { maxTriangles, minTriangles } = withDefaults({ ...CASE_MESH_DEFAULTS, minTriangles: STRUCTURE_MESH_DEFAULTS.minTriangles }, options);
   await simplifierReady();
   // 1. Extents.
   const { pairs, warnings } = matchStructures(labelBoundingBoxes(labels), structures);
@@ -66,7 +66,7 @@ export async function buildCaseMeshes(labels: LabelMap, structures: readonly Str
   // 3. Budget and finish.
   const meshes = await finishWithinBudget(
     surfaces.map((s) => ({ area: s.areaMm2, wanted: surfaceTriangles(s) })),
-    { maxTriangles },
+    { maxTriangles, minTriangles },
     async (i, cap) => finishSurface(surfaces[i], pairs[i].spec, { ...options, maxTriangles: cap }),
     (m) => m.structure.triangles,
   );

@@ -22,6 +22,7 @@ import { restoreVolume } from './restoreVolume.ts';
 import { simplify, type SimplifiedMesh } from './simplify.ts';
 import type { StructureMesh, StructureSpec } from './structure.ts';
 import { taubinSmooth } from './taubinSmooth.ts';
+import { TRIANGLE_BUDGET_DEFAULTS } from './triangleBudget.ts';
 import type { TriangleMesh } from './triangleMesh.ts';
 import { withDefaults } from './withDefaults.ts';
 
@@ -53,6 +54,11 @@ export interface StructureMeshOptions {
   smoothConstraintVoxels?: number;
   /** Simplification error budget per structure, mm. */
   errorMm?: number;
+  /**
+   * Fewest triangles simplification leaves a structure (or all it has, if fewer), however flat: a
+   * small structure stays a recognisable closed shape, and the case budget never shares below this.
+   */
+  minTriangles?: number;
   /** Move the final surface along its normals until it encloses the voxel volume (see `restoreVolume`). */
   restoreVolume?: boolean;
   /** Largest such move, in voxels of the smallest spacing. */
@@ -66,6 +72,7 @@ export const STRUCTURE_MESH_DEFAULTS: Required<StructureMeshOptions> = {
   smoothPassBand: 0.02,
   smoothConstraintVoxels: 0.5,
   errorMm: 0.5,
+  minTriangles: TRIANGLE_BUDGET_DEFAULTS.minTriangles,
   restoreVolume: true,
   maxOffsetVoxels: 0.5,
 };
@@ -103,7 +110,7 @@ export interface StructureSurface {
  *    smoothed mask.
  * 2. Constrained Taubin smoothing in millimetres along the grid's axes (`smoothInVoxelFrame`).
  * 3. Into LPS millimetres through the affine (anisotropic and oblique grids alike).
- * 4. Simplification to the error budget.
+ * 4. Simplification to the error budget, keeping at least `minTriangles`.
  */
 export function extractSurface(labels: LabelMap, extent: LabelExtent, options: StructureMeshOptions = {}): StructureSurface {
   const o = withDefaults(STRUCTURE_MESH_DEFAULTS, options);
@@ -116,8 +123,8 @@ export function extractSurface(labels: LabelMap, extent: LabelExtent, options: S
   const smoothedIndex = o.smoothIterations > 0 ? smoothInVoxelFrame(raw, spacing, o) : raw;
   const smoothed = toPatientSpace(smoothedIndex, labels.affine);
   const t2 = performance.now();
-  // 4. Simplify to the error budget.
-  const simplified = simplify(smoothed, { errorMm: o.errorMm });
+  // 4. Simplify to the error budget (not below the floor).
+  const simplified = simplify(smoothed, { errorMm: o.errorMm, targetTriangles: o.minTriangles });
   const t3 = performance.now();
   return {
     label: extent.label,

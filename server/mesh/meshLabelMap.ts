@@ -39,6 +39,7 @@ export interface MeshLabelMapOptions extends CaseMeshOptions {
 
 export const MESH_LABEL_MAP_DEFAULTS = {
   workers: availableParallelism(),
+  minTriangles: STRUCTURE_MESH_DEFAULTS.minTriangles,
   minVoxelsPerWorker: 8_000_000,
   compress: true,
   ...CASE_MESH_DEFAULTS,
@@ -166,7 +167,7 @@ export async function meshLabelMap(
     let finished = 0;
     const results = await finishWithinBudget(
       summaries.map((s) => ({ area: s.areaMm2, wanted: s.triangles })),
-      { maxTriangles: o.maxTriangles },
+      { maxTriangles: o.maxTriangles, minTriangles: o.minTriangles },
       async (i, cap) => {
         const out = await runner.finish(i, cap);
         signal?.throwIfAborted();
