@@ -19,9 +19,14 @@ export interface SimplifyOptions {
   errorMm?: number;
   /** Stop at this many triangles or fewer (if the error budget allows); 0 = as few as the error allows. */
   targetTriangles?: number;
+  /**
+   * Never fewer than this many triangles: a collapse pass can overshoot the target by a few, so the
+   * target is raised by the shortfall and simplification repeated (0 = no floor).
+   */
+  minTriangles?: number;
 }
 
-export const SIMPLIFY_DEFAULTS: Required<SimplifyOptions> = { errorMm: 0.5, targetTriangles: 0 };
+export const SIMPLIFY_DEFAULTS: Required<SimplifyOptions> = { errorMm: 0.5, targetTriangles: 0, minTriangles: 0 };
 
 export interface SimplifiedMesh {
   mesh: TriangleMesh;
@@ -38,7 +43,8 @@ export function simplifierReady(): Promise<void> {
 
 /**
  * 1. Collapse edges until `targetTriangles` is reached or the next collapse would exceed `errorMm`
- *    (absolute error, in the mesh's units), never moving a locked vertex.
+ *    (absolute error, in the mesh's units), never moving a locked vertex; below `minTriangles`, aim
+ *    higher and go again.
  * 2. Drop back-to-back triangle pairs; where two thin walls were collapsed onto one edge, give each
  *    pair of faces its own edge (`separatePinchedEdges`).
  * 3. Keep the result only if it is closed, manifold and consistently oriented. Otherwise lock the
@@ -47,19 +53,25 @@ export function simplifierReady(): Promise<void> {
  *    simplified as before. Keep the input if none closes (a surface too small to lose a triangle).
  */
 export function simplify(mesh: TriangleMesh, options: SimplifyOptions = {}): SimplifiedMesh {
-  const { errorMm, targetTriangles } = withDefaults(SIMPLIFY_DEFAULTS, options);
-  if (mesh.indices.length === 0 || targetTriangles * 3 >= mesh.indices.length) return { mesh, errorMm: 0, simplified: false };
+  const { errorMm, minTriangles } = withDefaults(SIMPLIFY_DEFAULTS, options);
+  let target = Math.max(options.targetTriangles ?? 0, minTriangles);
   const vertexCount = mesh.positions.length / 3;
   let lock: Uint8Array | undefined;
   for (let attempt = 0; attempt < SIMPLIFY_ATTEMPTS; attempt++) {
+    if (mesh.indices.length === 0 || target * 3 >= mesh.indices.length) break;
     // 1. Collapse.
     const [indices, error] = lock
-      ? MeshoptSimplifier.simplifyWithAttributes(mesh.indices, mesh.positions, 3, NO_ATTRIBUTES, 0, [], lock, targetTriangles * 3, errorMm, ['ErrorAbsolute'])
-      : MeshoptSimplifier.simplify(mesh.indices, mesh.positions, 3, targetTriangles * 3, errorMm, ['ErrorAbsolute']);
+      ? MeshoptSimplifier.simplifyWithAttributes(mesh.indices, mesh.positions, 3, NO_ATTRIBUTES, 0, [], lock, target * 3, errorMm, ['ErrorAbsolute'])
+      : MeshoptSimplifier.simplify(mesh.indices, mesh.positions, 3, target * 3, errorMm, ['ErrorAbsolute']);
     if (indices.length === 0) break;
 
     // 2. Drop back-to-back pairs, separate pinched edges (vertex numbers still those of the input).
     const result = separatePinchedEdges({ positions: mesh.positions, indices: dropBackToBackPairs(indices) });
+    if (result.indices.length / 3 < minTriangles) {
+      // Overshot the floor: aim higher by the shortfall.
+      target += minTriangles - result.indices.length / 3 + 2;
+      continue;
+    }
 
     // 3. Closed? Otherwise lock around the defects and go again.
     const defects = defectVertices(result);
