@@ -1,6 +1,7 @@
 /**
- * All structures of a case, meshed on the calling thread: the isomorphic reference for
- * `meshLabelMap` (which runs the same two steps on worker threads in Node).
+ * All structures of a case, meshed on the calling thread at the desktop level of detail: the
+ * isomorphic reference for `meshLabelMap` (which runs the same two steps on worker threads in Node,
+ * for both levels).
  *
  *   label map + structure specs → per-structure surfaces → shared triangle budget → finished meshes
  *
@@ -8,6 +9,7 @@
  */
 import { labelBoundingBoxes, type LabelExtent } from './boundingBoxes.ts';
 import { bodyCentre } from './coordinates.ts';
+import { LEVEL_BUDGETS } from './detailLevels.ts';
 import type { LabelMap, Vec3 } from './grid.ts';
 import { simplifierReady } from './simplify.ts';
 import type { MeshedStructure, StructureMesh, StructureSpec } from './structure.ts';
@@ -20,7 +22,7 @@ export interface CaseMeshOptions extends StructureMeshOptions {
   maxTriangles?: number;
 }
 
-export const CASE_MESH_DEFAULTS = { maxTriangles: 500_000 };
+export const CASE_MESH_DEFAULTS = { maxTriangles: LEVEL_BUDGETS.desktop.maxTriangles };
 
 export interface CaseMeshes {
   /** In the order of `structures`, only those present in the label map. */
@@ -65,7 +67,7 @@ export async function buildCaseMeshes(labels: LabelMap, structures: readonly Str
   const surfaces = pairs.map(({ extent }) => extractSurface(labels, extent, options));
   // 3. Budget and finish.
   const meshes = await finishWithinBudget(
-    surfaces.map((s) => ({ area: s.areaMm2, wanted: surfaceTriangles(s) })),
+    surfaces.map((s) => ({ area: s.areaMm2, wanted: surfaceTriangles(s, 'desktop') })),
     { maxTriangles, minTriangles },
     async (i, cap) => finishSurface(surfaces[i], pairs[i].spec, { ...options, maxTriangles: cap }),
     (m) => m.structure.triangles,
