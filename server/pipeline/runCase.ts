@@ -1,6 +1,6 @@
 /**
  * The whole pipeline for one case: a CT in, a case folder out (`ct.nii.gz`, `labels.nii.gz`,
- * `case.glb`, `report.json`). Called by `holocase run`, by the job handler and by the demo.
+ * `case.glb` and the headset's lighter `case-xr.glb`, `report.json`). Called by `holocase run`, by the job handler and by the demo.
  * Every file is written atomically; a failure leaves only complete files behind.
  */
 import { mkdir } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import type { ProviderRequest } from '../segment/providers.ts';
 import { ingest } from '../volume/ingest.ts';
 import { writeNifti } from '../volume/nifti.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
-import { CASE_FILES } from './caseFiles.ts';
+import { CASE_FILES, GLB_FILES } from './caseFiles.ts';
 import type { StageContext } from './context.ts';
 
 export interface RunCaseOptions extends StageContext {
@@ -57,7 +57,8 @@ export interface CaseReport {
   };
   segmentation: { provider: string; notes: string[] };
   structures: StructureReport[];
-  glb: { bytes: number; triangles: number; drawCalls: number; centerLpsMm: Vec3 };
+  /** The desktop level of detail (`case.glb`), and the headset's (`case-xr.glb`). */
+  glb: { bytes: number; triangles: number; drawCalls: number; centerLpsMm: Vec3; xr: { bytes: number; triangles: number; drawCalls: number } };
   timings: { ingestMs: number; segmentMs: number; meshMs: number; totalMs: number };
   warnings: string[];
 }
@@ -68,7 +69,7 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
  * 1. Load the model bundle first, so an unknown model fails before any work.
  * 2. Ingest the CT (DICOM folder/zip/files or NIfTI) into a de-identified LPS volume; write `ct.nii.gz`.
  * 3. Segment it with the bundle; write `labels.nii.gz`.
- * 4. Mesh every structure present; write `case.glb`.
+ * 4. Mesh every structure present; write both levels of detail (`case.glb`, `case-xr.glb`).
  * 5. Write `report.json` last: its presence means the folder is complete.
  */
 export async function runCase(input: string | string[], outDir: string, options: RunCaseOptions): Promise<CaseReport> {
@@ -99,8 +100,13 @@ export async function runCase(input: string | string[], outDir: string, options:
   // 4. Mesh.
   const meshStarted = Date.now();
   const meshed = await meshLabelMap(result.labels, structureSpecs(result.structures), { ...options.mesh, ...context });
-  await writeFileAtomically(path.join(outDir, CASE_FILES.glb), meshed.glb);
+  await writeFileAtomically(path.join(outDir, GLB_FILES.desktop), meshed.glb);
+  await writeFileAtomically(path.join(outDir, GLB_FILES.xr), meshed.xr.glb);
   const meshMs = Date.now() - meshStarted;
+  context.log?.(
+    `mesh: ${meshed.structures.length} structures in ${(meshMs / 1000).toFixed(1)} s; desktop ${meshed.triangles} triangles (${meshed.glb.byteLength} bytes), ` +
+      `headset ${meshed.xr.triangles} triangles (${meshed.xr.glb.byteLength} bytes)`,
+  );
 
   // 5. Report.
   const report: CaseReport = {
@@ -132,6 +138,7 @@ export async function runCase(input: string | string[], outDir: string, options:
       triangles: meshed.triangles,
       drawCalls: meshed.structures.length,
       centerLpsMm: meshed.centerLpsMm.map((v) => round(v, 3)) as Vec3,
+      xr: { bytes: meshed.xr.glb.byteLength, triangles: meshed.xr.triangles, drawCalls: meshed.xr.structures.length },
     },
     timings: { ingestMs, segmentMs, meshMs, totalMs: Date.now() - started },
     warnings: [...ingestReport.warnings],
