@@ -2,8 +2,9 @@
  * The viewer in a real browser against a real server: sign in (with the one-time-password change),
  * upload a CT, follow its progress, look at the model (pixels, orientation, hiding the bones, hover,
  * measurement), share it and open the link and the short code without an account; then enter emulated
- * Quest 3 `immersive-ar` and `immersive-vr` sessions (IWER): placement in front of the user, grabbing
- * with a controller and with a pinching hand, and the floating panel hiding a tissue group.
+ * Quest 3 `immersive-ar` and `immersive-vr` sessions (IWER): the swap to the headset's level of detail,
+ * placement in front of the user, grabbing with a controller and with a pinching hand, and the floating
+ * panel hiding a tissue group. A headset's own browser gets the headset's level from the start.
  * Screenshots go to `test-artifacts/`.
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -25,6 +26,8 @@ const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 /** The viewer's background colour (`BACKGROUND` in app/viewer/ViewerScene.tsx). */
 const BACKGROUND: [number, number, number] = [0x18, 0x20, 0x2a];
 const NEW_PASSWORD = 'correct horse battery staple';
+/** Meta Quest 3's browser (the viewer draws the headset's level of detail in it). */
+const QUEST_BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; Quest 3) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/37.1.0.3.53 SamsungBrowser/4.0 Chrome/134.0.6998.190 VR Safari/537.36';
 
 type HookStructure = Pick<StructureEntry, 'name' | 'group' | 'displayName'>;
 
@@ -321,6 +324,19 @@ describeBrowser('viewer in Chromium against a running server', () => {
     expect((await page.request.get(`${server.url}/profiles/generic-hand/..%2F..%2F..%2F..%2Fpackage.json`)).status()).toBe(404);
     expect((await page.request.get(`${server.url}/profiles/%2e%2e/%2e%2e/package.json`)).status()).toBe(404);
 
+    // In a standalone headset's own browser the 2D page already draws the headset's level.
+    const quest = await browser.newContext({ viewport: VIEWPORT, userAgent: QUEST_BROWSER });
+    const onQuest = await quest.newPage();
+    const questRequests: string[] = [];
+    onQuest.on('request', (r) => questRequests.push(r.url()));
+    await onQuest.goto(`${server.url}${shareUrl}?testhook=1`);
+    await waitForViewer(onQuest);
+    expect(await hook(onQuest, (h) => h.state().modelLevel)).toBe('xr');
+    const glbRequests = questRequests.filter((u) => u.includes('/model.glb'));
+    expect(glbRequests.length).toBe(1);
+    expect(glbRequests[0]).toMatch(/level=xr/);
+    await quest.close();
+
     // The short code leads to the same case.
     await page.goto(`${server.url}/join`);
     await page.getByTestId('share-code-input').fill(shareCode.toLowerCase());
@@ -338,8 +354,16 @@ describeBrowser('viewer in Chromium against a running server', () => {
       page.on('request', (r) => requests.push(r.url()));
       await page.goto(`${server.url}${shareUrl}?testhook=1`);
       await waitForViewer(page);
+      // On the desktop page: the desktop level of detail, the headset's not fetched.
+      expect(await hook(page, (h) => h.state().modelLevel)).toBe('desktop');
+      const xrLevelRequests = () => requests.filter((u) => /\/model\.glb\?(.*&)?level=xr(&|$)/.test(u));
+      expect(xrLevelRequests()).toEqual([]);
       await page.getByTestId(`enter-${mode}`).click();
       await page.waitForFunction((m) => (window as unknown as { __holocase: Hook }).__holocase.xrMode() === m, `immersive-${mode}`, { timeout: 60_000 });
+      // The session swaps to the headset's level of detail, without leaving the session.
+      await page.waitForFunction(() => (window as unknown as { __holocase: Hook }).__holocase.state().modelLevel === 'xr', undefined, { timeout: 60_000 });
+      expect(xrLevelRequests()).toHaveLength(1);
+      expect(await hook(page, (h) => h.xrMode())).toBe(`immersive-${mode}`);
       await waitFrames(page, 5);
 
       // About a metre in front of the eyes, below them (on a table), life size.
