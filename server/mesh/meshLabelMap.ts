@@ -193,12 +193,12 @@ export async function meshLabelMap(
     const timings = new Array<SurfaceTimings>(pairs.length);
     let glbMs = 0;
     let finished = 0;
-    const finishAt = (level: DetailLevel, share: number) => async (i: number, cap: number) => {
+    const finishAt = (level: DetailLevel, from: number) => async (i: number, cap: number) => {
       const out = await runner.finish(i, cap, level);
       signal?.throwIfAborted();
       timings[i] = out.timings;
       finished = Math.min(pairs.length, finished + 1);
-      onProgress?.({ stage: 'mesh', fraction: 0.8 + share * (finished / pairs.length), message: `finished ${finished} of ${pairs.length} (${level})` });
+      onProgress?.({ stage: 'mesh', fraction: from + 0.1 * (finished / pairs.length), message: `finished ${finished} of ${pairs.length} (${level})` });
       return out.result;
     };
     const requests = (level: DetailLevel) => summaries.map((s) => ({ area: s.areaMm2, wanted: s.triangles[level] }));
@@ -210,14 +210,14 @@ export async function meshLabelMap(
       glbMs += performance.now() - t;
       return glb;
     };
-    const desktop = await finishLevel(requests('desktop'), { maxTriangles: o.maxTriangles, maxBytes: o.maxBytes, minTriangles: o.minTriangles }, finishAt('desktop', 0.1), write(true));
+    const desktop = await finishLevel(requests('desktop'), { maxTriangles: o.maxTriangles, maxBytes: o.maxBytes, minTriangles: o.minTriangles }, finishAt('desktop', 0.8), write(true));
     onProgress?.({ stage: 'mesh', fraction: 0.9, message: 'the headset level of detail' });
     finished = 0;
     const wanted = summaries.reduce((sum, s) => sum + s.triangles.desktop, 0);
     const xrAsDesktop = summaries.every((s) => s.xrSameAsDesktop) && wanted <= Math.min(o.xrMaxTriangles, desktop.maxTriangles) && desktop.glb.byteLength <= o.xrMaxBytes;
     const xr = xrAsDesktop
       ? desktop
-      : await finishLevel(requests('xr'), { maxTriangles: o.xrMaxTriangles, maxBytes: o.xrMaxBytes, minTriangles: o.minTriangles }, finishAt('xr', 0.1), write(false));
+      : await finishLevel(requests('xr'), { maxTriangles: o.xrMaxTriangles, maxBytes: o.xrMaxBytes, minTriangles: o.minTriangles }, finishAt('xr', 0.9), write(false));
     const finishMs = performance.now() - finishStarted - glbMs;
     const structuresPerWorker = runner.structuresPerWorker();
     await runner.close();

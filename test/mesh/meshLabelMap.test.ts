@@ -23,8 +23,9 @@ describe('meshLabelMap', () => {
     const seg = await exampleSeg();
     const specs = plainSpecs(await totalV2Names());
     const fractions: number[] = [];
-    const parallel = await meshLabelMap(seg, specs, { workers: 2, minVoxelsPerWorker: 0, onProgress: (p) => fractions.push(p.fraction) });
-    const inline = await meshLabelMap(seg, specs, { workers: 0 });
+    // A headset budget below the desktop level's, so both levels are finished on the workers.
+    const parallel = await meshLabelMap(seg, specs, { workers: 2, minVoxelsPerWorker: 0, xrMaxTriangles: 15_000, onProgress: (p) => fractions.push(p.fraction) });
+    const inline = await meshLabelMap(seg, specs, { workers: 0, xrMaxTriangles: 15_000 });
     expect(parallel.workers).toBe(2);
     expect(inline.workers).toBe(0);
     // Both threads take structures (not one doing all the work while the other waits).
@@ -34,6 +35,10 @@ describe('meshLabelMap', () => {
     expect(inline.structuresPerWorker).toEqual([]);
     expect(parallel.structures).toEqual(inline.structures);
     expect(parallel.centerLpsMm).toEqual(inline.centerLpsMm);
+    expect(parallel.xr.triangles).toBeLessThanOrEqual(15_000);
+    expect(parallel.xr.triangles).toBeLessThan(parallel.triangles);
+    expect(parallel.xr.structures).toEqual(inline.xr.structures);
+    expect(parallel.xr.glb).toEqual(inline.xr.glb);
     parallel.meshes.forEach((m, i) => {
       expect(m.mesh.positions).toEqual(inline.meshes[i].mesh.positions);
       expect(m.mesh.indices).toEqual(inline.meshes[i].mesh.indices);
