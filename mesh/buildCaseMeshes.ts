@@ -1,6 +1,7 @@
 /**
- * All structures of a case, meshed on the calling thread: the isomorphic reference for
- * `meshLabelMap` (which runs the same two steps on worker threads in Node).
+ * All structures of a case, meshed on the calling thread at the desktop level of detail: the
+ * isomorphic reference for `meshLabelMap` (which runs the same two steps on worker threads in Node,
+ * for both levels).
  *
  *   label map + structure specs → per-structure surfaces → shared triangle budget → finished meshes
  *
@@ -8,10 +9,11 @@
  */
 import { labelBoundingBoxes, type LabelExtent } from './boundingBoxes.ts';
 import { bodyCentre } from './coordinates.ts';
+import { LEVEL_BUDGETS } from './detailLevels.ts';
 import type { LabelMap, Vec3 } from './grid.ts';
 import { simplifierReady } from './simplify.ts';
 import type { MeshedStructure, StructureMesh, StructureSpec } from './structure.ts';
-import { extractSurface, finishSurface, surfaceTriangles, type StructureMeshOptions } from './structureMesh.ts';
+import { extractSurface, finishSurface, STRUCTURE_MESH_DEFAULTS, surfaceTriangles, type StructureMeshOptions } from './structureMesh.ts';
 import { finishWithinBudget } from './triangleBudget.ts';
 import { withDefaults } from './withDefaults.ts';
 
@@ -20,7 +22,7 @@ export interface CaseMeshOptions extends StructureMeshOptions {
   maxTriangles?: number;
 }
 
-export const CASE_MESH_DEFAULTS = { maxTriangles: 500_000 };
+export const CASE_MESH_DEFAULTS = { maxTriangles: LEVEL_BUDGETS.desktop.maxTriangles };
 
 export interface CaseMeshes {
   /** In the order of `structures`, only those present in the label map. */
@@ -57,7 +59,7 @@ export function matchStructures(extents: readonly LabelExtent[], structures: rea
  * 4. The body's centre from all finished meshes.
  */
 export async function buildCaseMeshes(labels: LabelMap, structures: readonly StructureSpec[], options: CaseMeshOptions = {}): Promise<CaseMeshes> {
-  const { maxTriangles } = withDefaults(CASE_MESH_DEFAULTS, options);
+  const { maxTriangles, minTriangles } = withDefaults({ ...CASE_MESH_DEFAULTS, minTriangles: STRUCTURE_MESH_DEFAULTS.minTriangles }, options);
   await simplifierReady();
   // 1. Extents.
   const { pairs, warnings } = matchStructures(labelBoundingBoxes(labels), structures);
@@ -65,8 +67,8 @@ export async function buildCaseMeshes(labels: LabelMap, structures: readonly Str
   const surfaces = pairs.map(({ extent }) => extractSurface(labels, extent, options));
   // 3. Budget and finish.
   const meshes = await finishWithinBudget(
-    surfaces.map((s) => ({ area: s.areaMm2, wanted: surfaceTriangles(s) })),
-    { maxTriangles },
+    surfaces.map((s) => ({ area: s.areaMm2, wanted: surfaceTriangles(s, 'desktop') })),
+    { maxTriangles, minTriangles },
     async (i, cap) => finishSurface(surfaces[i], pairs[i].spec, { ...options, maxTriangles: cap }),
     (m) => m.structure.triangles,
   );

@@ -1,11 +1,12 @@
 /**
  * Repairs the one defect aggressive simplification leaves in closed surfaces: two sheets pinched
- * together along edges (a thin wall collapsed until its two sides meet), so such an edge has four
- * triangles. Around the edge the triangles are paired the way the solid lies between them; around
- * each vertex of such an edge the triangles then fall into separate fans (sheets), and every fan but
- * the first gets its own copy of the vertex. Each sheet then has its own edges, used by exactly two
- * triangles, and the surface is manifold again (it still touches itself there, which is harmless for
- * display, volume and printing).
+ * together along an edge (a thin wall collapsed until its two sides meet), so the edge is used by four
+ * (or 2k) triangles. Around the edge the triangles are paired the way the solid lies between them; the
+ * first pair keeps the edge, and every further pair gets an edge of its own: a new vertex at the
+ * edge's midpoint splits both of its triangles in two. Each edge is then used by exactly two
+ * triangles, in opposite directions, whatever else meets at the edge's ends (the sheets still touch
+ * there, which is harmless for display, volume and printing). Edges used an odd number of times, or
+ * more often one way than the other, cannot be paired and are left for the caller to notice.
  * Isomorphic: no Node built-ins here.
  */
 import type { TriangleMesh } from './triangleMesh.ts';
@@ -57,22 +58,37 @@ function pairAroundEdge(positions: Float32Array, a: number, b: number, uses: Edg
   return pairs;
 }
 
+/** A balanced non-manifold edge and how its faces pair up (each pair: one face each way). */
+interface PinchedEdge {
+  a: number;
+  b: number;
+  pairs: [number, number][];
+}
+
 /**
- * 1. Find edges not used exactly twice in opposite directions; pair their faces by geometry.
- * 2. Around each vertex of such an edge, join faces that share a good edge or are paired across a bad
- *    one (union–find); where that leaves a pinched edge's faces in one fan at both its ends (a surface
- *    touching itself), use the other pairing.
- * 3. Each further fan gets a new vertex at the same position.
- * Returns the input when nothing needs splitting.
+ * 1. Find the edges used 2k times (k ≥ 2), k each way; pair their faces by geometry around the edge
+ *    (or in the order found where the geometry is folded).
+ * 2. Keep the first pair on the edge; for each further pair, a new vertex at the edge's midpoint
+ *    splits both faces in two. A face split in this round is not split again until the next, which
+ *    looks at the edges afresh; repeat until no pinched edge is left (at most `rounds` times).
+ * Returns the input when nothing needs separating.
  */
-export function splitPinchedVertices(mesh: TriangleMesh): TriangleMesh {
+export function separatePinchedEdges(mesh: TriangleMesh, rounds = 8): TriangleMesh {
+  let current = mesh;
+  for (let round = 0; round < rounds; round++) {
+    const pinched = findPinchedEdges(current);
+    if (pinched.length === 0) break;
+    current = splitPairs(current, pinched);
+  }
+  return current;
+}
+
+/** Step 1: pinched edges of a mesh, with their face pairs. */
+function findPinchedEdges(mesh: TriangleMesh): PinchedEdge[] {
   const { positions, indices } = mesh;
   const vertexCount = positions.length / 3;
-  const faceCount = indices.length / 3;
-
-  // 1. Edge uses; bad edges and their pairings.
   const uses = new Map<number, EdgeUse[]>();
-  for (let f = 0; f < faceCount; f++) {
+  for (let f = 0; f < indices.length / 3; f++) {
     for (let e = 0; e < 3; e++) {
       const a = indices[f * 3 + e];
       const b = indices[f * 3 + ((e + 1) % 3)];
@@ -83,96 +99,59 @@ export function splitPinchedVertices(mesh: TriangleMesh): TriangleMesh {
       else uses.set(key, [use]);
     }
   }
-  const isGood = (list: EdgeUse[]) => list.length === 2 && list[0].forward !== list[1].forward;
-  const pairings = new Map<number, [number, number][] | undefined>();
+  const pinched: PinchedEdge[] = [];
   for (const [key, list] of uses) {
-    if (isGood(list)) continue;
-    const lo = Math.floor(key / vertexCount);
-    const hi = key % vertexCount;
-    pairings.set(key, pairAroundEdge(positions, lo, hi, list));
+    if (list.length < 4) continue;
+    const forward = list.filter((u) => u.forward);
+    const backward = list.filter((u) => !u.forward);
+    if (forward.length !== backward.length) continue;
+    const a = Math.floor(key / vertexCount);
+    const b = key % vertexCount;
+    const pairs = pairAroundEdge(positions, a, b, list) ?? forward.map((u, i) => [u.face, backward[i].face] as [number, number]);
+    pinched.push({ a, b, pairs });
   }
-  if (pairings.size === 0) return mesh;
-  const suspects = new Set<number>();
-  for (const key of pairings.keys()) {
-    suspects.add(Math.floor(key / vertexCount));
-    suspects.add(key % vertexCount);
-  }
-  const incident = new Map<number, number[]>();
-  for (let f = 0; f < faceCount; f++) {
-    for (let c = 0; c < 3; c++) {
-      const v = indices[f * 3 + c];
-      if (!suspects.has(v)) continue;
-      const list = incident.get(v);
-      if (list) list.push(f);
-      else incident.set(v, [f]);
-    }
-  }
+  return pinched;
+}
 
-  // 2. Fans per suspect vertex: component root per (vertex, face).
-  const fansOf = (v: number): Map<number, number> => {
-    const faces = incident.get(v)!;
-    const local = new Map(faces.map((f, i) => [f, i]));
-    const parent = faces.map((_, i) => i);
-    const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-    const join = (f: number, g: number) => {
-      const i = local.get(f);
-      const j = local.get(g);
-      if (i !== undefined && j !== undefined) parent[find(i)] = find(j);
-    };
-    const others = new Set<number>();
-    for (const f of faces) for (let c = 0; c < 3; c++) if (indices[f * 3 + c] !== v) others.add(indices[f * 3 + c]);
-    for (const x of others) {
-      const key = Math.min(v, x) * vertexCount + Math.max(v, x);
-      const list = uses.get(key)!;
-      if (isGood(list)) join(list[0].face, list[1].face);
-      else for (const [f, g] of pairings.get(key) ?? []) join(f, g);
-    }
-    return new Map(faces.map((f, i) => [f, find(i)]));
-  };
-  // A pinched edge is separated when, at one of its ends, its faces fall into more than one fan. When a
-  // surface touches itself, the geometric pairing keeps one fan at both ends; the other pairing of the
-  // four faces separates them instead.
-  let fans = new Map([...incident.keys()].map((v) => [v, fansOf(v)]));
-  for (let pass = 0; pass < 2; pass++) {
-    let flipped = false;
-    for (const [key, pairs] of pairings) {
-      const list = uses.get(key)!;
-      const ends = [Math.floor(key / vertexCount), key % vertexCount];
-      const separated = ends.some((v) => new Set(list.map((u) => fans.get(v)!.get(u.face))).size > 1);
-      if (separated || !pairs || pairs.length !== 2) continue;
-      pairings.set(key, [
-        [pairs[0][0], pairs[1][1]],
-        [pairs[1][0], pairs[0][1]],
-      ]);
-      flipped = true;
-    }
-    if (!flipped) break;
-    fans = new Map([...incident.keys()].map((v) => [v, fansOf(v)]));
-  }
-
-  // 3. A new vertex for every fan but the first.
-  const out = new Uint32Array(indices);
-  const extra: number[] = [];
-  let next = vertexCount;
-  for (const [v, faces] of incident) {
-    const rootOf = fans.get(v)!;
-    const copyOf = new Map<number, number>();
-    const firstRoot = rootOf.get(faces[0])!;
-    for (const f of faces) {
-      const root = rootOf.get(f)!;
-      if (root === firstRoot) continue;
-      let copy = copyOf.get(root);
-      if (copy === undefined) {
-        copy = next++;
-        copyOf.set(root, copy);
-        extra.push(positions[v * 3], positions[v * 3 + 1], positions[v * 3 + 2]);
+/** Step 2: every pair but the first of each pinched edge gets its own midpoint vertex. */
+function splitPairs(mesh: TriangleMesh, pinched: PinchedEdge[]): TriangleMesh {
+  const { positions, indices } = mesh;
+  const faceCount = indices.length / 3;
+  const touched = new Uint8Array(faceCount);
+  const extraPositions: number[] = [];
+  const extraFaces: number[] = [];
+  const out = Uint32Array.from(indices);
+  let next = positions.length / 3;
+  for (const { a, b, pairs } of pinched) {
+    const split = pairs.slice(1);
+    if (split.some(([f, g]) => touched[f] || touched[g])) continue;
+    for (const [f, g] of split) {
+      const m = next++;
+      extraPositions.push((positions[a * 3] + positions[b * 3]) / 2, (positions[a * 3 + 1] + positions[b * 3 + 1]) / 2, (positions[a * 3 + 2] + positions[b * 3 + 2]) / 2);
+      for (const face of [f, g]) {
+        touched[face] = 1;
+        // The face runs p → q along the edge, with apex r: (p, q, r) becomes (p, m, r) and (m, q, r).
+        const corner = [0, 1, 2].find((c) => {
+          const p = out[face * 3 + c];
+          const q = out[face * 3 + ((c + 1) % 3)];
+          return (p === a && q === b) || (p === b && q === a);
+        })!;
+        const p = out[face * 3 + corner];
+        const q = out[face * 3 + ((corner + 1) % 3)];
+        const r = out[face * 3 + ((corner + 2) % 3)];
+        out[face * 3] = p;
+        out[face * 3 + 1] = m;
+        out[face * 3 + 2] = r;
+        extraFaces.push(m, q, r);
       }
-      for (let c = 0; c < 3; c++) if (out[f * 3 + c] === v) out[f * 3 + c] = copy;
     }
   }
-  if (extra.length === 0) return mesh;
-  const grown = new Float32Array(positions.length + extra.length);
-  grown.set(positions);
-  grown.set(extra, positions.length);
-  return { positions: grown, indices: out };
+  if (extraPositions.length === 0) return mesh;
+  const grownPositions = new Float32Array(positions.length + extraPositions.length);
+  grownPositions.set(positions);
+  grownPositions.set(extraPositions, positions.length);
+  const grownIndices = new Uint32Array(out.length + extraFaces.length);
+  grownIndices.set(out);
+  grownIndices.set(extraFaces, out.length);
+  return { positions: grownPositions, indices: grownIndices };
 }

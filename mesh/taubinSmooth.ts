@@ -48,6 +48,10 @@ export const TAUBIN_DEFAULTS: Required<Omit<TaubinSmoothOptions, 'adjacency' | '
  * 1. Build the vertex adjacency (uniform "umbrella" weights).
  * 2. Per iteration: p ← p + λ·Δp, then p ← p + μ·Δp, with Δp the mean of the neighbours minus p;
  *    with a constraint, each step's result is clamped into the vertex's box.
+ *
+ * The umbrella step is linear and acts on each axis alike, and the boxes are axis-aligned, so smoothing
+ * in any axis-scaled frame (voxel indices or millimetres along the grid's axes) gives the same surface.
+ * Work is in float32, in two buffers that take turns: the kernel is bound by memory traffic.
  */
 export function taubinSmooth(mesh: TriangleMesh, options: TaubinSmoothOptions = {}): TriangleMesh {
   const { iterations, lambda, passBand } = withDefaults(TAUBIN_DEFAULTS, options);
@@ -59,52 +63,39 @@ export function taubinSmooth(mesh: TriangleMesh, options: TaubinSmoothOptions = 
   const { offsets, neighbours } = options.adjacency ?? vertexAdjacency(mesh);
 
   // 2. Alternate steps between two buffers (each step clamps to the constraint's boxes as it writes).
-  const current = Float64Array.from(mesh.positions);
-  const next = new Float64Array(current.length);
-  const boxes = options.constraint ? constraintBoxes(options.constraint) : undefined;
+  const current = Float32Array.from(mesh.positions);
+  const next = new Float32Array(current.length);
+  const constraint = options.constraint;
   for (let i = 0; i < iterations; i++) {
-    laplacianStep(current, next, offsets, neighbours, lambda, boxes);
-    laplacianStep(next, current, offsets, neighbours, mu, boxes);
+    laplacianStep(current, next, offsets, neighbours, lambda, constraint);
+    laplacianStep(next, current, offsets, neighbours, mu, constraint);
   }
-  return { positions: Float32Array.from(current), indices: mesh.indices };
-}
-
-/** Lower and upper bound of every coordinate. */
-function constraintBoxes({ centres, halfWidth }: SmoothingConstraint): { lower: Float64Array; upper: Float64Array } {
-  const lower = new Float64Array(centres.length);
-  const upper = new Float64Array(centres.length);
-  for (let o = 0; o < centres.length; o += 3) {
-    for (let a = 0; a < 3; a++) {
-      lower[o + a] = centres[o + a] - halfWidth[a];
-      upper[o + a] = centres[o + a] + halfWidth[a];
-    }
-  }
-  return { lower, upper };
+  return { positions: current, indices: mesh.indices };
 }
 
 /**
  * One umbrella step: to[v] = from[v] + factor · (mean of from over v's neighbours − from[v]), clamped
- * into the vertex's box when there are boxes.
+ * into the vertex's box when there is a constraint.
  */
 function laplacianStep(
-  from: Float64Array,
-  to: Float64Array,
+  from: Float32Array,
+  to: Float32Array,
   offsets: Uint32Array,
   neighbours: Uint32Array,
   factor: number,
-  boxes: { lower: Float64Array; upper: Float64Array } | undefined,
+  constraint: SmoothingConstraint | undefined,
 ): void {
   const n = offsets.length - 1;
+  const centres = constraint?.centres;
+  const [hx, hy, hz] = constraint?.halfWidth ?? [Infinity, Infinity, Infinity];
+  const keep = 1 - factor;
   for (let v = 0, o = 0; v < n; v++, o += 3) {
     const start = offsets[v];
     const end = offsets[v + 1];
-    const x = from[o];
-    const y = from[o + 1];
-    const z = from[o + 2];
     if (end === start) {
-      to[o] = x;
-      to[o + 1] = y;
-      to[o + 2] = z;
+      to[o] = from[o];
+      to[o + 1] = from[o + 1];
+      to[o + 2] = from[o + 2];
       continue;
     }
     let sx = 0;
@@ -117,14 +108,16 @@ function laplacianStep(
       sz += from[u + 2];
     }
     const w = factor / (end - start);
-    let nx = x + (sx * w - factor * x);
-    let ny = y + (sy * w - factor * y);
-    let nz = z + (sz * w - factor * z);
-    if (boxes) {
-      const { lower, upper } = boxes;
-      nx = nx < lower[o] ? lower[o] : nx > upper[o] ? upper[o] : nx;
-      ny = ny < lower[o + 1] ? lower[o + 1] : ny > upper[o + 1] ? upper[o + 1] : ny;
-      nz = nz < lower[o + 2] ? lower[o + 2] : nz > upper[o + 2] ? upper[o + 2] : nz;
+    let nx = keep * from[o] + w * sx;
+    let ny = keep * from[o + 1] + w * sy;
+    let nz = keep * from[o + 2] + w * sz;
+    if (centres) {
+      const cx = centres[o];
+      const cy = centres[o + 1];
+      const cz = centres[o + 2];
+      nx = nx < cx - hx ? cx - hx : nx > cx + hx ? cx + hx : nx;
+      ny = ny < cy - hy ? cy - hy : ny > cy + hy ? cy + hy : ny;
+      nz = nz < cz - hz ? cz - hz : nz > cz + hz ? cz + hz : nz;
     }
     to[o] = nx;
     to[o + 1] = ny;

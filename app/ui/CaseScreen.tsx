@@ -65,7 +65,7 @@ export function CaseScreen({ id }: { id: string }) {
             )}
             {(detail.status === 'queued' || detail.status === 'running') && <JobProgress progress={progress} className="card job" />}
             {detail.status === 'done' && detail.glbUrl && (
-              <ClientCaseViewer glbUrl={detail.glbUrl} expectedBytes={detail.glbBytes ?? undefined} title={detail.label || 'Case'} />
+              <ClientCaseViewer glbUrl={detail.glbUrl} xrGlbUrl={detail.xrGlbUrl} expectedBytes={detail.glbBytes ?? undefined} title={detail.label || 'Case'} />
             )}
             {detail.status === 'done' && <SharePanel caseId={id} />}
             <div className="row">

@@ -32,7 +32,7 @@ export function SharedCaseScreen({ token }: { token: string }) {
                 {shared.model.version ? ` ${shared.model.version}` : ''}
               </p>
             </div>
-            <ClientCaseViewer glbUrl={shared.glbUrl} title={shared.label || 'Shared case'} />
+            <ClientCaseViewer glbUrl={shared.glbUrl} xrGlbUrl={shared.xrGlbUrl} title={shared.label || 'Shared case'} />
           </>
         )}
       </main>

@@ -11,7 +11,8 @@ import { ClipControls } from './ClipControls.tsx';
 import { StructureInfo } from './StructureInfo.tsx';
 import { StructureList } from './StructureList.tsx';
 import { isTestHookEnabled } from './TestHook.tsx';
-import { useCaseModel } from './useCaseModel.ts';
+import { viewerLevel } from './detailLevel.ts';
+import { shownModel, useCaseModel } from './useCaseModel.ts';
 import { createViewerStore, ViewerStoreContext } from './viewerStore.ts';
 import { ViewerScene } from './ViewerScene.tsx';
 import { ViewToolbar } from './ViewToolbar.tsx';
@@ -19,16 +20,17 @@ import { createCaseXRStore } from './xr/caseXRStore.ts';
 import { XRButtons } from './xr/XRButtons.tsx';
 
 export interface CaseViewerProps {
-  /** Where the GLB is (`/api/cases/<id>/model.glb` or `/api/share/<token>/model.glb`). */
+  /** Where the desktop level's GLB is (`/api/cases/<id>/model.glb` or `/api/share/<token>/model.glb`). */
   glbUrl: string;
-  /** GLB size from the case summary, for progress when the response is compressed. */
+  /** Where the headset level's GLB is (drawn in XR sessions; see `detailLevel.ts`), if the case has one. */
+  xrGlbUrl?: string | null;
+  /** Desktop GLB size from the case summary, for progress when the response is compressed. */
   expectedBytes?: number;
   /** Shown as the XR panel's title. */
   title: string;
 }
 
-export default function CaseViewer({ glbUrl, expectedBytes, title }: CaseViewerProps) {
-  const load = useCaseModel(glbUrl, expectedBytes);
+export default function CaseViewer({ glbUrl, xrGlbUrl, expectedBytes, title }: CaseViewerProps) {
   const store = useMemo(createViewerStore, []);
   const [testHook] = useState(isTestHookEnabled);
   // Under test (software rendering, emulated headset) XR frames are drawn at a quarter resolution.
@@ -36,10 +38,21 @@ export default function CaseViewer({ glbUrl, expectedBytes, title }: CaseViewerP
   const session = useStore(xrStore, (s) => s.session);
   useEffect(() => () => xrStore.destroy(), [xrStore]);
 
-  const model = load.status === 'ready' ? load.model : null;
+  // The level of detail for the session type; a swap keeps the shown model until the other is ready.
+  const level = viewerLevel({ inSession: !!session, userAgent: navigator.userAgent, hasXrLevel: !!xrGlbUrl });
+  const url = level === 'xr' ? xrGlbUrl! : glbUrl;
+  const load = useCaseModel(url, url === glbUrl ? expectedBytes : undefined);
+  const shown = shownModel(load);
+  const model = shown?.model ?? null;
+  const shownUrl = shown?.url;
   useEffect(() => {
-    if (model) store.getState().setStructures(model.structures.map(({ name, displayName, group, color, volumeMl }) => ({ name, displayName, group, color, volumeMl })));
-  }, [model, store]);
+    if (!model) return;
+    // A new level of the same case keeps what the user set (visibility, opacity, cut, measurement).
+    const entries = model.structures.map(({ name, displayName, group, color, volumeMl }) => ({ name, displayName, group, color, volumeMl }));
+    const state = store.getState();
+    if (entries.map((e) => e.name).join('\n') !== state.structures.map((e) => e.name).join('\n')) state.setStructures(entries);
+    state.setModelLevel(shownUrl === glbUrl ? 'desktop' : 'xr');
+  }, [model, shownUrl, glbUrl, store]);
 
   return (
     <ViewerStoreContext.Provider value={store}>
@@ -51,7 +64,7 @@ export default function CaseViewer({ glbUrl, expectedBytes, title }: CaseViewerP
         </aside>
         <div className="viewer-main">
           <ViewToolbar />
-          <div className="viewer-canvas" data-testid="viewer-canvas" data-state={load.status}>
+          <div className="viewer-canvas" data-testid="viewer-canvas" data-state={load.status} data-level={level}>
             {model ? (
               <Canvas
                 flat

@@ -7,6 +7,7 @@ import { createContext, useContext } from 'react';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { Vec3 } from '../../mesh/grid.ts';
+import type { DetailLevel } from '../../mesh/detailLevels.ts';
 import type { TissueGroup } from '../../models/anatomy-types.ts';
 
 export type ViewPreset = 'anterior' | 'posterior' | 'left' | 'right' | 'superior';
@@ -51,6 +52,8 @@ export interface ViewerState {
   xrPose: 'supine' | 'upright';
   /** XR: bumped to put the model back in front of the user. */
   xrPlacementNonce: number;
+  /** The level of detail being drawn (see `detailLevel.ts`). */
+  modelLevel: DetailLevel;
 
   setStructures(structures: StructureEntry[]): void;
   toggleStructure(name: string): void;
@@ -69,6 +72,7 @@ export interface ViewerState {
   setXrScale(scale: 'life' | 'table'): void;
   setXrPose(pose: 'supine' | 'upright'): void;
   replaceInXr(): void;
+  setModelLevel(level: DetailLevel): void;
   /** Back to the state just after loading: everything visible, no cut, no measurement, anterior view. */
   reset(): void;
 }
@@ -105,6 +109,7 @@ export function createViewerStore(): ViewerStore {
     xrScale: 'life',
     xrPose: 'supine',
     xrPlacementNonce: 0,
+    modelLevel: 'desktop',
 
     setStructures: (structures) => set({ structures, opacity: initialOpacity(structures) }),
     toggleStructure: (name) =>
@@ -151,6 +156,9 @@ export function createViewerStore(): ViewerStore {
     setXrScale: (xrScale) => set({ xrScale }),
     setXrPose: (xrPose) => set((s) => ({ xrPose, xrPlacementNonce: s.xrPlacementNonce + 1 })),
     replaceInXr: () => set((s) => ({ xrPlacementNonce: s.xrPlacementNonce + 1 })),
+    setModelLevel: (modelLevel) => {
+      if (get().modelLevel !== modelLevel) set({ modelLevel });
+    },
     reset: () =>
       set((s) => ({
         hidden: {},

@@ -1,6 +1,6 @@
 /**
  * `holocase run <ct> --model <id> -o <dir>`: ingest → segment → mesh into a case folder
- * (`ct.nii.gz`, `labels.nii.gz`, `case.glb`, `report.json`), with progress on the terminal.
+ * (`ct.nii.gz`, `labels.nii.gz`, `case.glb`, `case-xr.glb`, `report.json`), with progress on the terminal.
  */
 import { loadConfig } from '../config.ts';
 import { runCase } from '../pipeline/runCase.ts';
@@ -15,7 +15,8 @@ const HELP = `usage: holocase run <ct> --model <id> -o <dir> [--label TEXT] [--p
 
   <ct>              a DICOM folder, zip or file, or a NIfTI (.nii / .nii.gz)
   --model <id>      model bundle in models/ (default hu-anatomy, the built-in rules model)
-  -o, --out <dir>   output folder: ct.nii.gz (de-identified), labels.nii.gz, case.glb, report.json
+  -o, --out <dir>   output folder: ct.nii.gz (de-identified), labels.nii.gz, case.glb (desktop),
+                    case-xr.glb (headsets), report.json
   --label TEXT      a name for the case (never taken from the DICOM header)
   --provider P      ONNX Runtime execution provider (default auto: CUDA when installed, else CPU)
   --max-triangles N triangle budget for the whole case (default 500000)
@@ -79,10 +80,11 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`  ${s.displayName.padEnd(34)} ${s.group.padEnd(7)} ${String(s.triangles).padStart(7)} tris  ${s.meshVolumeMl.toFixed(1).padStart(8)} mL mesh  ${s.voxelVolumeMl.toFixed(1).padStart(8)} mL voxels`);
   }
   console.log(`${report.structures.length} structures, ${report.glb.triangles} triangles, GLB ${(report.glb.bytes / 1024 ** 2).toFixed(2)} MB`);
+  console.log(`headset level: ${report.glb.xr.triangles} triangles, GLB ${(report.glb.xr.bytes / 1024 ** 2).toFixed(2)} MB`);
   for (const stage of report.stages) console.log(describeStage(stage));
   console.log(`total ${(report.timings.totalMs / 1000).toFixed(1)} s, peak memory ${report.peakRssMb} MB`);
   for (const note of report.segmentation.notes) console.log(`note: ${note}`);
   for (const warning of report.warnings) console.log(`warning: ${warning}`);
-  console.log(`wrote ${v.out}/{ct.nii.gz,labels.nii.gz,case.glb,report.json}`);
+  console.log(`wrote ${v.out}/{ct.nii.gz,labels.nii.gz,case.glb,case-xr.glb,report.json}`);
   return 0;
 }

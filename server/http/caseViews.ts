@@ -8,6 +8,7 @@ import type { ShareInfo } from '../auth/shareLinks.ts';
 import type { CaseReport, StructureReport } from '../pipeline/runCase.ts';
 import type { CaseRow, CaseStatus } from '../store/cases.ts';
 import { CASE_FILES, caseLayout } from '../store/caseFolders.ts';
+import { glbFileFor } from '../store/glbVariants.ts';
 
 export interface CaseSummary {
   id: string;
@@ -34,7 +35,10 @@ export type StructureView = StructureReport;
 
 export interface CaseDetail extends CaseSummary {
   structures: StructureView[];
+  /** The desktop level of detail. */
   glbUrl: string | null;
+  /** The headset's lighter level of detail (the same model; the viewer loads it for XR sessions). */
+  xrGlbUrl: string | null;
   glbBytes: number | null;
   report?: CaseReport;
 }
@@ -46,6 +50,7 @@ export interface SharedCaseView {
   model: { id: string; name: string; version: string };
   structures: StructureView[];
   glbUrl: string;
+  xrGlbUrl: string;
   expiresAt: string;
 }
 
@@ -91,10 +96,12 @@ function structuresOf(report: CaseReport | undefined): StructureView[] {
 
 export async function caseDetail(dataDir: string, c: CaseRow): Promise<CaseDetail> {
   const report = c.glbEtag ? await readCaseReport(dataDir, c.id) : undefined;
+  const xr = c.glbEtag ? await glbFileFor(caseLayout(dataDir, c.id).caseDir, c, 'xr') : undefined;
   return {
     ...caseSummary(c),
     structures: structuresOf(report),
     glbUrl: c.glbEtag ? `/api/cases/${c.id}/model.glb?v=${glbVersion(c.glbEtag)}` : null,
+    xrGlbUrl: xr ? `/api/cases/${c.id}/model.glb?level=xr&v=${glbVersion(xr.etag)}` : null,
     glbBytes: c.glbBytes,
     ...(report ? { report } : {}),
   };
@@ -108,6 +115,7 @@ export async function sharedCaseView(dataDir: string, c: CaseRow, share: ShareIn
     model: { id: c.modelId, name: c.modelName, version: c.modelVersion },
     structures: structuresOf(await readCaseReport(dataDir, c.id)),
     glbUrl: `/api/share/${token}/model.glb`,
+    xrGlbUrl: `/api/share/${token}/model.glb?level=xr`,
     expiresAt: share.expiresAt,
   };
 }

@@ -14,6 +14,8 @@ import { ENCODING_SUFFIX, type GlbEncoding } from '../store/glbVariants.ts';
 
 export interface GlbFile {
   caseDir: string;
+  /** File name in the case folder (default `case.glb`). */
+  file?: string;
   /** Strong ETag of the identity bytes, quoted. */
   etag: string;
   encodings: string[];
@@ -77,7 +79,7 @@ function parseRange(header: string, size: number): [number, number] | 'unsatisfi
  * 3. Otherwise the whole file, precompressed when accepted.
  */
 export async function serveGlb(request: Request, file: GlbFile, options: ServeGlbOptions): Promise<Response> {
-  const glbPath = path.join(file.caseDir, CASE_FILES.glb);
+  const glbPath = path.join(file.caseDir, file.file ?? CASE_FILES.glb);
   const size = await stat(glbPath).then(
     (s) => s.size,
     () => {

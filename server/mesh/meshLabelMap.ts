@@ -18,8 +18,8 @@ import { writeGlb } from '../../mesh/glbWriter.ts';
 import { simplifierReady } from '../../mesh/simplify.ts';
 import { withDefaults } from '../../mesh/withDefaults.ts';
 import type { MeshedStructure, StructureMesh, StructureSpec } from '../../mesh/structure.ts';
-import { extractSurface, finishSurface, STRUCTURE_MESH_DEFAULTS, summarizeSurface, type StructureMeshOptions, type StructureSurface, type SurfaceSummary, type SurfaceTimings } from '../../mesh/structureMesh.ts';
-import { finishWithinBudget } from '../../mesh/triangleBudget.ts';
+import { finishLevel, LEVEL_BUDGETS, type DetailLevel } from '../../mesh/detailLevels.ts';
+import { extractSurface, finishSurface, keepForFinishing, STRUCTURE_MESH_DEFAULTS, summarizeSurface, type KeptSurface, type StructureMeshOptions, type SurfaceSummary, type SurfaceTimings } from '../../mesh/structureMesh.ts';
 import { HolocaseError } from '../errors.ts';
 import type { StageContext } from '../pipeline/context.ts';
 import { startTsWorker } from '../workers/startTsWorker.ts';
@@ -29,19 +29,30 @@ export interface MeshLabelMapOptions extends CaseMeshOptions {
   /** Most worker threads (default `os.availableParallelism()`, never more than structures); 0 = this thread. */
   workers?: number;
   /**
-   * Bounding-box voxels each worker should have at least: a small case starts fewer workers, since a
-   * worker costs a few hundred milliseconds to start (0 = always start `workers`).
+   * Bounding-box voxels each worker should have at least: a small case starts fewer workers, and one
+   * with less than this in all is meshed on this thread, since a worker costs a few hundred
+   * milliseconds to start (more than a 3 mm case takes to mesh). 0 = always start `workers`.
    */
   minVoxelsPerWorker?: number;
   /** Quantise and meshopt-compress the GLB (false: plain float32 GLB). */
   compress?: boolean;
+  /** Largest desktop GLB, bytes (over it, the level is written again with fewer triangles). */
+  maxBytes?: number;
+  /** Triangles for the whole case at the headset's level of detail (see `detailLevels.ts`). */
+  xrMaxTriangles?: number;
+  /** Largest headset GLB, bytes. */
+  xrMaxBytes?: number;
 }
 
 export const MESH_LABEL_MAP_DEFAULTS = {
   workers: availableParallelism(),
+  minTriangles: STRUCTURE_MESH_DEFAULTS.minTriangles,
   minVoxelsPerWorker: 8_000_000,
   compress: true,
   ...CASE_MESH_DEFAULTS,
+  maxBytes: LEVEL_BUDGETS.desktop.maxBytes,
+  xrMaxTriangles: LEVEL_BUDGETS.xr.maxTriangles,
+  xrMaxBytes: LEVEL_BUDGETS.xr.maxBytes,
 };
 
 export interface MeshTimings {
@@ -49,8 +60,9 @@ export interface MeshTimings {
   boxesMs: number;
   /** Wall time of the first step (isosurface, smoothing, simplification) over all structures. */
   surfacesMs: number;
-  /** Wall time of the second step (budget cap, volume, normals, measurements). */
+  /** Wall time of the second step (budget cap, volume, normals, measurements), both levels. */
   finishMs: number;
+  /** Writing the GLBs of both levels. */
   glbMs: number;
   totalMs: number;
   /** Thread time summed over structures, per step. */
@@ -60,15 +72,27 @@ export interface MeshTimings {
   finishCpuMs: number;
 }
 
-export interface MeshLabelMapResult {
+/** One level of detail of a case. */
+export interface MeshedLevel {
   glb: Uint8Array;
   /** Per structure present, in label-table order. */
+  structures: MeshedStructure[];
+  triangles: number;
+}
+
+export interface MeshLabelMapResult {
+  /** The desktop level's GLB. */
+  glb: Uint8Array;
+  /** Per structure present, in label-table order (desktop level). */
   structures: MeshedStructure[];
   /** The same structures with their meshes in LPS mm (for STL). */
   meshes: StructureMesh[];
   /** The body's centre (LPS mm), recorded in the GLB's scene extras. */
   centerLpsMm: Vec3;
+  /** Desktop level's triangles. */
   triangles: number;
+  /** The headset's level of detail: the same structures, lighter (same centre, same layout). */
+  xr: MeshedLevel;
   /** Voxels scanned by marching cubes (structure boxes ±1 voxel, summed). */
   scannedVoxels: number;
   /** Triangles straight out of marching cubes, summed. */
@@ -83,7 +107,7 @@ export interface MeshLabelMapResult {
 /** Step results as the driver sees them, wherever they ran. */
 interface StepRunner {
   extract(index: number): Promise<SurfaceSummary>;
-  finish(index: number, maxTriangles: number): Promise<{ result: StructureMesh; timings: SurfaceTimings }>;
+  finish(index: number, maxTriangles: number, level: DetailLevel): Promise<{ result: StructureMesh; timings: SurfaceTimings }>;
   /** Structures each worker thread extracted so far (empty on this thread). */
   structuresPerWorker(): number[];
   close(): Promise<void>;
@@ -91,11 +115,12 @@ interface StepRunner {
 
 /**
  * 1. Check the label map; find each label's box and count; pair them with the structures.
- * 2. Start the pool (label map shared once; one worker per `minVoxelsPerWorker` box voxels, at most
- *    `workers`).
+ * 2. Start the pool (label map shared once; one worker per whole `minVoxelsPerWorker` box voxels, at
+ *    most `workers`; none for a case smaller than that, which is meshed on this thread).
  * 3. First step for every structure, largest first.
- * 4. Share the triangle budget; second step for every structure on the worker that holds it.
- * 5. Body centre; GLB.
+ * 4. Desktop level: share its triangle budget; second step for every structure on the worker that
+ *    holds it; body centre; GLB (again with fewer triangles if over its byte budget).
+ * 5. Headset level the same way, on the same surfaces and centre (or the desktop's, when equal).
  */
 export async function meshLabelMap(
   labels: LabelMap,
@@ -122,7 +147,7 @@ export async function meshLabelMap(
 
   // 2. Pool.
   const boxVoxels = pairs.reduce((sum, p) => sum + boxVoxelCount(growBox(p.extent.box, 1)), 0);
-  const byWork = o.minVoxelsPerWorker > 0 ? Math.ceil(boxVoxels / o.minVoxelsPerWorker) : Infinity;
+  const byWork = o.minVoxelsPerWorker > 0 ? Math.floor(boxVoxels / o.minVoxelsPerWorker) : Infinity;
   const poolSize = Math.max(0, Math.min(Math.floor(o.workers), pairs.length, byWork));
   let runner: StepRunner = poolSize > 0 ? startPool(labels, pairs.map((p) => p.extent), specs, o, poolSize) : await inlineRunner(labels, pairs.map((p) => p.extent), specs, o);
   let workers = poolSize;
@@ -161,43 +186,54 @@ export async function meshLabelMap(
     }
     const surfacesMs = performance.now() - surfacesStarted;
 
-    // 4. Budget and second step (repeatable: workers keep each surface until the pool closes).
+    // 4–5. Each level: budget, second step (repeatable: workers keep each surface until the pool
+    // closes), GLB. The desktop level fixes the centre; the headset level shares it, and shares the
+    // desktop's results outright when its surfaces and budgets would give the same.
     const finishStarted = performance.now();
+    const timings = new Array<SurfaceTimings>(pairs.length);
+    let glbMs = 0;
     let finished = 0;
-    const results = await finishWithinBudget(
-      summaries.map((s) => ({ area: s.areaMm2, wanted: s.triangles })),
-      { maxTriangles: o.maxTriangles },
-      async (i, cap) => {
-        const out = await runner.finish(i, cap);
-        signal?.throwIfAborted();
-        finished = Math.min(pairs.length, finished + 1);
-        onProgress?.({ stage: 'mesh', fraction: 0.8 + 0.1 * (finished / pairs.length), message: `finished ${finished} of ${pairs.length}` });
-        return out;
-      },
-      (r) => r.result.structure.triangles,
-    );
-    const finishMs = performance.now() - finishStarted;
+    const finishAt = (level: DetailLevel, from: number) => async (i: number, cap: number) => {
+      const out = await runner.finish(i, cap, level);
+      signal?.throwIfAborted();
+      timings[i] = out.timings;
+      finished = Math.min(pairs.length, finished + 1);
+      onProgress?.({ stage: 'mesh', fraction: from + 0.1 * (finished / pairs.length), message: `finished ${finished} of ${pairs.length} (${level})` });
+      return out.result;
+    };
+    const requests = (level: DetailLevel) => summaries.map((s) => ({ area: s.areaMm2, wanted: s.triangles[level] }));
+    let centerLpsMm: Vec3 = [0, 0, 0];
+    const write = (fixCentre: boolean) => async (meshes: StructureMesh[]) => {
+      const t = performance.now();
+      if (fixCentre) centerLpsMm = bodyCentre(meshes.map((m) => m.mesh));
+      const glb = await writeGlb(meshes, { centerLpsMm, compress: o.compress });
+      glbMs += performance.now() - t;
+      return glb;
+    };
+    const desktop = await finishLevel(requests('desktop'), { maxTriangles: o.maxTriangles, maxBytes: o.maxBytes, minTriangles: o.minTriangles }, finishAt('desktop', 0.8), write(true));
+    onProgress?.({ stage: 'mesh', fraction: 0.9, message: 'the headset level of detail' });
+    finished = 0;
+    const wanted = summaries.reduce((sum, s) => sum + s.triangles.desktop, 0);
+    const xrAsDesktop = summaries.every((s) => s.xrSameAsDesktop) && wanted <= Math.min(o.xrMaxTriangles, desktop.maxTriangles) && desktop.glb.byteLength <= o.xrMaxBytes;
+    const xr = xrAsDesktop
+      ? desktop
+      : await finishLevel(requests('xr'), { maxTriangles: o.xrMaxTriangles, maxBytes: o.xrMaxBytes, minTriangles: o.minTriangles }, finishAt('xr', 0.9), write(false));
+    const finishMs = performance.now() - finishStarted - glbMs;
     const structuresPerWorker = runner.structuresPerWorker();
     await runner.close();
 
-    // 5. Centre and GLB.
-    const meshes = results.map((r) => r.result);
-    const centerLpsMm = bodyCentre(meshes.map((m) => m.mesh));
-    const glbStarted = performance.now();
-    onProgress?.({ stage: 'mesh', fraction: 0.9, message: 'writing the hologram file' });
-    const glb = await writeGlb(meshes, { centerLpsMm, compress: o.compress });
-    const glbMs = performance.now() - glbStarted;
-    onProgress?.({ stage: 'mesh', fraction: 1, message: `${meshes.length} structures meshed` });
-    for (const m of meshes) {
+    onProgress?.({ stage: 'mesh', fraction: 1, message: `${desktop.meshes.length} structures meshed` });
+    for (const m of [...desktop.meshes, ...(xr === desktop ? [] : xr.meshes)]) {
       if (!m.structure.watertight) warnings.push(`the surface of ${m.structure.displayName} is not closed`);
     }
-    const sum = (pick: (t: SurfaceTimings) => number) => results.reduce((s, r) => s + pick(r.timings), 0);
+    const sum = (pick: (t: SurfaceTimings) => number) => timings.reduce((s, t) => s + pick(t), 0);
     return {
-      glb,
-      structures: meshes.map((m) => m.structure),
-      meshes,
+      glb: desktop.glb,
+      structures: desktop.meshes.map((m) => m.structure),
+      meshes: desktop.meshes,
       centerLpsMm,
-      triangles: meshes.reduce((s, m) => s + m.structure.triangles, 0),
+      triangles: desktop.triangles,
+      xr: { glb: xr.glb, structures: xr.meshes.map((m) => m.structure), triangles: xr.triangles },
       scannedVoxels: summaries.reduce((s, m) => s + m.scannedVoxels, 0),
       isosurfaceTriangles: summaries.reduce((s, m) => s + m.isosurfaceTriangles, 0),
       workers,
@@ -227,16 +263,16 @@ export async function meshLabelMap(
 /** Both steps on this thread. */
 async function inlineRunner(labels: LabelMap, extents: LabelExtent[], specs: StructureSpec[], options: CaseMeshOptions): Promise<StepRunner> {
   await simplifierReady();
-  const surfaces = new Map<number, StructureSurface>();
+  const surfaces = new Map<number, KeptSurface>();
   return {
     async extract(index) {
-      const surface = extractSurface(labels, extents[index], options);
+      const surface = keepForFinishing(extractSurface(labels, extents[index], options));
       surfaces.set(index, surface);
       return summarizeSurface(surface);
     },
-    async finish(index, maxTriangles) {
+    async finish(index, maxTriangles, level) {
       const surface = surfaces.get(index)!;
-      const result = finishSurface(surface, specs[index], { ...options, maxTriangles });
+      const result = finishSurface(surface, specs[index], { ...options, maxTriangles, level });
       return { result, timings: surface.timings };
     },
     structuresPerWorker: () => [],
@@ -354,10 +390,10 @@ function startPool(labels: LabelMap, extents: LabelExtent[], specs: StructureSpe
         release(slot);
       }
     },
-    async finish(index, maxTriangles) {
+    async finish(index, maxTriangles, level) {
       const slot = owner.get(index);
       if (!slot) throw new HolocaseError('MESH_FAILED', `meshing ${specs[index].displayName} failed: its surface was lost`);
-      const reply = (await send(slot, { id: nextId++, type: 'finish', label: extents[index].label, spec: specs[index], maxTriangles }, specs[index].displayName)) as Extract<MeshWorkerReply, { type: 'finish' }>;
+      const reply = (await send(slot, { id: nextId++, type: 'finish', label: extents[index].label, spec: specs[index], maxTriangles, level }, specs[index].displayName)) as Extract<MeshWorkerReply, { type: 'finish' }>;
       return { result: reply.result, timings: reply.timings };
     },
     structuresPerWorker: () => slots.map((slot) => [...owner.values()].filter((s) => s === slot).length),

@@ -4,6 +4,7 @@
  * worker once (shared memory) and only small summaries and the final meshes cross back.
  */
 import type { LabelExtent } from '../../mesh/boundingBoxes.ts';
+import type { DetailLevel } from '../../mesh/detailLevels.ts';
 import type { Mat4, Vec3 } from '../../mesh/grid.ts';
 import type { StructureMesh, StructureSpec } from '../../mesh/structure.ts';
 import type { StructureMeshOptions, SurfaceSummary, SurfaceTimings } from '../../mesh/structureMesh.ts';
@@ -19,7 +20,7 @@ export interface MeshWorkerData {
 
 export type MeshWorkerRequest =
   | { id: number; type: 'extract'; extent: LabelExtent }
-  | { id: number; type: 'finish'; label: number; spec: StructureSpec; maxTriangles: number };
+  | { id: number; type: 'finish'; label: number; spec: StructureSpec; maxTriangles: number; level: DetailLevel };
 
 export type MeshWorkerReply =
   | { id: number; ok: true; type: 'extract'; summary: SurfaceSummary }

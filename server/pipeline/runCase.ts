@@ -1,6 +1,6 @@
 /**
  * The whole pipeline for one case: a CT in, a case folder out (`ct.nii.gz`, `labels.nii.gz`,
- * `case.glb`, `report.json`). Called by `holocase run`, by the job handler and by the demo.
+ * `case.glb` and the headset's lighter `case-xr.glb`, `report.json`). Called by `holocase run`, by the job handler and by the demo.
  * Every file is written atomically; a failure leaves only complete files behind.
  *
  * Each stage (ingest, segment, mesh, store) is measured — wall and CPU seconds, peak memory — into the
@@ -21,7 +21,7 @@ import { writeNifti } from '../volume/nifti.ts';
 import type { VolumeLimits } from '../volume/volumeLimits.ts';
 import type { Volume } from '../volume/volume.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
-import { CASE_FILES } from './caseFiles.ts';
+import { CASE_FILES, GLB_FILES } from './caseFiles.ts';
 import { caseAdmission, type CaseAdmissionOptions } from './caseAdmission.ts';
 import type { StageContext } from './context.ts';
 import { startStage, type StageMeter, type StageTiming } from './stageMeter.ts';
@@ -88,7 +88,8 @@ export interface CaseReport {
   };
   segmentation: { provider: string; notes: string[] };
   structures: StructureReport[];
-  glb: { bytes: number; triangles: number; drawCalls: number; centerLpsMm: Vec3 };
+  /** The desktop level of detail (`case.glb`), and the headset's (`case-xr.glb`). */
+  glb: { bytes: number; triangles: number; drawCalls: number; centerLpsMm: Vec3; xr: { bytes: number; triangles: number; drawCalls: number } };
   timings: { ingestMs: number; segmentMs: number; meshMs: number; storeMs: number; totalMs: number };
   /** Each stage in order, with wall and CPU seconds and peak memory; their seconds add up to the total. */
   stages: StageTiming[];
@@ -106,7 +107,7 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
  *    Start writing `ct.nii.gz` (or linking the stored one).
  * 3. Segment it with the bundle; let the CT go; start writing `labels.nii.gz`.
  * 4. Mesh every structure present.
- * 5. Store: write `case.glb`, wait for the NIfTI files, then write `report.json` last: its presence
+ * 5. Store: write both levels of detail (`case.glb`, `case-xr.glb`), wait for the NIfTI files, then write `report.json` last: its presence
  *    means the folder is complete.
  */
 export async function runCase(input: string | string[] | ReadCt, outDir: string, options: RunCaseOptions): Promise<CaseReport> {
@@ -169,11 +170,16 @@ export async function runCase(input: string | string[] | ReadCt, outDir: string,
   meter = startStage('mesh');
   const meshed = await meshLabelMap(result.labels, structureSpecs(result.structures), { ...options.mesh, ...context });
   finish(meter);
+  context.log?.(
+    `mesh: ${meshed.structures.length} structures; desktop ${meshed.triangles} triangles (${meshed.glb.byteLength} bytes), ` +
+      `headset ${meshed.xr.triangles} triangles (${meshed.xr.glb.byteLength} bytes)`,
+  );
 
   // 5. Store.
   meter = startStage('store');
   context.onProgress?.({ stage: 'store', fraction: 0, message: 'writing the case files' });
-  await writeFileAtomically(path.join(outDir, CASE_FILES.glb), meshed.glb);
+  await writeFileAtomically(path.join(outDir, GLB_FILES.desktop), meshed.glb);
+  await writeFileAtomically(path.join(outDir, GLB_FILES.xr), meshed.xr.glb);
   for (const write of writes) await write;
   finish(meter);
   const ms = (stage: StageTiming['stage']) => Math.round(1000 * (stages.find((t) => t.stage === stage)?.seconds ?? 0));
@@ -199,6 +205,7 @@ export async function runCase(input: string | string[] | ReadCt, outDir: string,
       triangles: meshed.triangles,
       drawCalls: meshed.structures.length,
       centerLpsMm: meshed.centerLpsMm.map((v) => round(v, 3)) as Vec3,
+      xr: { bytes: meshed.xr.glb.byteLength, triangles: meshed.xr.triangles, drawCalls: meshed.xr.structures.length },
     },
     timings: {
       ingestMs: ms('ingest'),

@@ -1,8 +1,9 @@
 /**
  * Where a case's files live under the data folder, and the atomic moves that make them visible.
  *
- *   <data>/cases/<id>/      the complete case: ct.nii.gz, labels.nii.gz, case.glb, report.json
- *                           (+ case.glb.gz / case.glb.br when they help). Only ever renamed into place.
+ *   <data>/cases/<id>/      the complete case: ct.nii.gz, labels.nii.gz, case.glb (desktop level of
+ *                           detail), case-xr.glb (headsets), report.json, glb-levels.json (+ .gz / .br
+ *                           copies of each GLB when they help). Only ever renamed into place.
  *   <data>/incoming/<id>/   the raw upload (may carry patient identifiers); deleted once ingest has
  *                           written the de-identified CT, and also when ingest fails.
  *   <data>/work/<id>/       a job's scratch: ct.nii.gz + ingest.json after step 1, out-<job>/ during step 2.
@@ -26,7 +27,7 @@ export interface CaseLayout {
   workIngestReport: string;
 }
 
-export { CASE_FILES } from '../pipeline/caseFiles.ts';
+export { CASE_FILES, GLB_FILES, GLB_LEVELS_FILE } from '../pipeline/caseFiles.ts';
 
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

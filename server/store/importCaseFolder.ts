@@ -1,12 +1,12 @@
 /**
  * Makes a stored case from an existing case folder (`ct.nii.gz`, `labels.nii.gz`, `case.glb`,
- * `report.json`, as `holocase run` writes it) — for the demo and for moving cases between servers.
+ * `report.json` and, where present, `case-xr.glb`, as `holocase run` writes it) — for the demo and for moving cases between servers.
  */
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { HolocaseError } from '../errors.ts';
 import type { Database } from './database.ts';
-import { CASE_FILES, caseLayout, exists, newId, publishCaseFolder } from './caseFolders.ts';
+import { CASE_FILES, caseLayout, exists, GLB_FILES, newId, publishCaseFolder } from './caseFolders.ts';
 import { insertCase, markCaseDone } from './cases.ts';
 import { prepareGlbVariants } from './glbVariants.ts';
 
@@ -35,6 +35,8 @@ export async function importCaseFolder(db: Database, dataDir: string, folder: st
   await mkdir(scratch, { recursive: true });
   try {
     for (const file of Object.values(CASE_FILES)) await copyFile(path.join(folder, file), path.join(scratch, file));
+    // The headset's level of detail, when the folder has one (older folders serve case.glb for it).
+    if (await exists(path.join(folder, GLB_FILES.xr))) await copyFile(path.join(folder, GLB_FILES.xr), path.join(scratch, GLB_FILES.xr));
     const glb = await prepareGlbVariants(scratch);
     await publishCaseFolder(dataDir, scratch, layout.caseDir);
     insertCase(db, { id, ownerId: options.ownerId ?? null, label: options.label ?? '', teamShared: options.teamShared ?? false, model, status: 'done' });

@@ -14,16 +14,35 @@
  *    its time per cube cell, and says so.
  * Each peer's surface is compared with ours (triangles, enclosed volume): equal quality means the same
  * surface. Then the whole pipeline (`meshLabelMap`: isosurface, smoothing, simplification, volume,
- * normals, GLB) on one worker thread and on all cores. Figures are medians of several consecutive runs;
- * the fast implementations get an untimed warm-up run first.
+ * normals, both levels' GLBs) on this thread, one worker thread and all cores, its surfaces measured
+ * against the label map (`meshQuality.ts`), and the peer 3D Slicer uses: native VTK (discrete flying
+ * edges, windowed-sinc smoothing, quadric decimation to our triangle counts; `vtkSurfaces.py`, Debian's
+ * python3-vtk9, skipped with a note where it is not installed), measured the same way. Figures are
+ * medians of several consecutive runs; the fast implementations get an untimed warm-up run first.
+ *
+ * Then clinical sizes: the CT phantom at 3, 1.5, 0.8 × 0.8 × 1 and 0.6 × 0.6 × 0.75 mm (its exact
+ * 72-structure label map; at 0.8 mm also the rules model's segmentation, as `holocase run` meshes it),
+ * each in a fresh process: meshing seconds, CPU seconds, peak memory, triangles and bytes of the desktop
+ * and headset levels of detail, and per structure triangles, volume error and Hausdorff 95 against the
+ * label map.
  */
-import { availableParallelism, cpus } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { boxVoxelCount, growBox, labelBoundingBoxes, type LabelExtent } from '../../mesh/boundingBoxes.ts';
-import type { LabelMap } from '../../mesh/grid.ts';
+import { toPatientSpace } from '../../mesh/coordinates.ts';
+import { spacingOf, type LabelMap, type Vec3 } from '../../mesh/grid.ts';
+import type { StructureMesh } from '../../mesh/structure.ts';
 import { marchingCubes, type MaskSmoothing } from '../../mesh/marchingCubes.ts';
 import { enclosedVolume } from '../../mesh/meshMetrics.ts';
 import type { TriangleMesh } from '../../mesh/triangleMesh.ts';
-import { meshLabelMap } from '../../server/mesh/meshLabelMap.ts';
+import { meshLabelMap, type MeshLabelMapResult } from '../../server/mesh/meshLabelMap.ts';
+import { loadModelBundle, segment } from '../../server/segment/segment.ts';
+import { makePhantom } from '../../server/volume/phantom.ts';
+import { meshQualityReport, summarizeQuality } from '../mesh/meshQuality.ts';
 import { structureSpecs } from '../../server/mesh/structureSpecs.ts';
 import { exampleSeg, resampleNearest, totalV2Names } from '../mesh/labelMaps.ts';
 import { loadVtk, mcfDocumented, mcfPruned, mcfResolution, vtkMarchingCubes } from '../mesh/peers.ts';
@@ -43,6 +62,8 @@ export interface MeshBenchOptions {
   /** Finer grid of the second workload (mm). */
   fineSpacingMm?: number;
 }
+
+const run = promisify(execFile);
 
 export const MESH_BENCH_DEFAULTS = { runs: 7, peerRuns: 3, mcfDocumentedMaxCells: 64 ** 3, fineSpacingMm: 0.8 } satisfies Required<MeshBenchOptions>;
 
@@ -118,11 +139,13 @@ async function benchWorkload(name: string, labels: LabelMap, o: Required<MeshBen
 
   // The whole pipeline on one worker and on all cores.
   const specs = structureSpecs([...(await totalV2Names())].map(([label, n]) => ({ label, name: n })));
+  let lastResult: MeshLabelMapResult | undefined;
   const pipeline = async (workers: number) => {
-    const runs: Awaited<ReturnType<typeof meshLabelMap>>[] = [];
-    for (let r = 0; r < o.peerRuns; r++) runs.push(await meshLabelMap(labels, specs, { workers, minVoxelsPerWorker: 0 }));
+    const runs: MeshLabelMapResult[] = [];
+    for (let r = 0; r < o.peerRuns; r++) runs.push(await meshLabelMap(labels, specs, { workers, minVoxelsPerWorker: workers === 0 ? undefined : 0 }));
     const ms = median(runs.map((r) => r.timings.totalMs));
     const last = runs[runs.length - 1];
+    lastResult = last;
     return {
       workers: last.workers,
       ms: round(ms),
@@ -137,11 +160,16 @@ async function benchWorkload(name: string, labels: LabelMap, o: Required<MeshBen
       },
       outputTriangles: last.triangles,
       glbMB: round(last.glb.byteLength / 1024 / 1024, 3),
+      xrTriangles: last.xr.triangles,
+      xrGlbMB: round(last.xr.glb.byteLength / 1024 / 1024, 3),
       runsMs: runs.map((r) => round(r.timings.totalMs)),
     };
   };
+  const inline = await pipeline(0);
   const single = await pipeline(1);
   const all = await pipeline(availableParallelism());
+  const fastest = Math.min(inline.ms, all.ms);
+  const vtkNative = await vtkPeer(labels, lastResult!);
 
   const candidates = [
     { name: 'ours (mesh/marchingCubes.ts)', ms: ours.ms, same: true },
@@ -149,10 +177,10 @@ async function benchWorkload(name: string, labels: LabelMap, o: Required<MeshBen
     { name: 'marching-cubes-fast (exact block test)', ms: pruned.ms, same: sameSurfaces(pruned.meshes, ours.meshes) },
     { name: 'marching-cubes-fast (as documented, extrapolated)', ms: msPerCell * allCells, same: sameSurfaces(documented.meshes, subsetOurs.meshes) },
   ].filter((c) => c.same);
-  const fastest = candidates.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const fastestIsosurface = candidates.reduce((a, b) => (b.ms < a.ms ? b : a));
   return {
     workload,
-    fastestAtEqualQuality: fastest.name,
+    fastestAtEqualQuality: fastestIsosurface.name,
     isosurface: {
       triangles,
       ours: { ...throughput(ours.ms, scanned, triangles), runsMs: ours.runsMs },
@@ -173,7 +201,14 @@ async function benchWorkload(name: string, labels: LabelMap, o: Required<MeshBen
         sameSurface: sameSurfaces(documented.meshes, subsetOurs.meshes),
       },
     },
-    pipeline: { oneWorker: single, allWorkers: all, speedup: round(single.ms / all.ms, 2) },
+    pipeline: {
+      thisThread: inline,
+      oneWorker: single,
+      allWorkers: all,
+      speedup: round(single.ms / all.ms, 2),
+      quality: summarizeQuality(meshQualityReport(labels, lastResult!.meshes)),
+    },
+    vtkNative: { ...vtkNative, ...('seconds' in vtkNative ? { holocaseMs: round(fastest), holocaseAhead: fastest < (vtkNative.seconds as { total: number }).total * 1000 } : {}) },
   };
 }
 
@@ -212,17 +247,159 @@ export async function bench(options: MeshBenchOptions = {}): Promise<Record<stri
   const results = [];
   results.push(await benchWorkload('example_seg.nii.gz (3 mm)', seg, o));
   results.push(await benchWorkload(`example_seg.nii.gz resampled to ${o.fineSpacingMm} mm (nearest)`, resampleNearest(seg, o.fineSpacingMm), o));
+  const phantoms = [];
+  for (const [spacing, source] of PHANTOM_WORKLOADS) phantoms.push(await phantomInChild(spacing, source));
   return {
-    description: 'per-label isosurface over the label box ±1 voxel at iso-level ½ (binary mask), ours vs vtk.js and marching-cubes-fast in the same run; then the whole meshing stage',
+    description:
+      'per-label isosurface over the label box ±1 voxel at iso-level ½ (binary mask), ours vs vtk.js and marching-cubes-fast in the same run; then the whole meshing stage, with native VTK (3D Slicer\'s pipeline) as a peer; then the CT phantom at 3, 1.5, 0.8 and 0.6 mm: meshing time, peak memory, both levels of detail and per-structure quality against the label map',
     cores: availableParallelism(),
     cpu: cpus()[0]?.model,
     budget: { isosurfaceMVoxelsPerSPerCore: 120 },
     chosen: results.every((r) => r.fastestAtEqualQuality.startsWith('ours')) ? 'ours (mesh/marchingCubes.ts): the same surface as every peer, fastest on every workload' : 'see fastestAtEqualQuality per workload',
     workloads: results,
+    phantoms,
     staircase: await staircase(),
   };
 }
 
+/** The phantom workloads: voxel size (mm) and where the label map comes from. */
+const PHANTOM_WORKLOADS: [Vec3, PhantomSource][] = [
+  [[3, 3, 3], 'exact'],
+  [[1.5, 1.5, 1.5], 'exact'],
+  [[0.8, 0.8, 1], 'exact'],
+  [[0.8, 0.8, 1], 'rules'],
+  [[0.6, 0.6, 0.75], 'exact'],
+];
+
+/** `exact`: the phantom's own 72-structure label map; `rules`: the CT segmented by `hu-anatomy`, as `holocase run` does. */
+type PhantomSource = 'exact' | 'rules';
+
+/** One phantom workload in a fresh process, so its peak memory is its own. */
+async function phantomInChild(spacing: Vec3, source: PhantomSource): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--phantom', spacing.join(','), source], { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+/**
+ * 1. The phantom at `spacing`; its exact label map, or the rules model's segmentation of its CT.
+ * 2. `meshLabelMap` with the defaults (workers on every core), RSS sampled every 50 ms.
+ * 3. Both levels' sizes; quality of the desktop level per structure against the label map.
+ */
+export async function phantomWorkload(spacing: Vec3, source: PhantomSource): Promise<Record<string, unknown>> {
+  // 1. Label map.
+  const phantom = makePhantom({ spacingMm: spacing, noiseHu: source === 'exact' ? 0 : undefined });
+  let labels: LabelMap;
+  let table: { label: number; name: string }[];
+  if (source === 'exact') {
+    labels = { dims: phantom.labels.dims, affine: phantom.labels.affine, data: phantom.labels.data };
+    table = Object.entries(phantom.table).map(([label, name]) => ({ label: Number(label), name }));
+  } else {
+    const segmented = await segment(phantom.ct, await loadModelBundle('hu-anatomy'));
+    labels = { dims: segmented.labels.dims, affine: segmented.labels.affine, data: segmented.labels.data };
+    table = segmented.structures;
+  }
+  // 2. Meshing, with memory sampled.
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = await meshLabelMap(labels, structureSpecs(table));
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  clearInterval(sampler);
+  // 3. Levels and quality.
+  const report = meshQualityReport(labels, result.meshes);
+  const mb = (bytes: number) => round(bytes / 1e6, 2);
+  return {
+    workload: `CT phantom ${spacing.join(' × ')} mm (${labels.dims.join('×')}), ${source === 'exact' ? 'its exact label map' : 'segmented by hu-anatomy'}`,
+    cores: availableParallelism(),
+    workers: result.workers,
+    meshSeconds: round(seconds, 2),
+    cpuSeconds: round((used.user + used.system) / 1e6, 1),
+    timingsMs: Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, Math.round(v)])),
+    memoryMB: { beforeMeshing: mb(baseline), peakWhileMeshing: mb(peak), processMax: mb(process.resourceUsage().maxRSS * 1024) },
+    isosurfaceTriangles: result.isosurfaceTriangles,
+    levels: {
+      desktop: { triangles: result.triangles, glbMB: mb(result.glb.byteLength), drawCalls: result.structures.length },
+      xr: { triangles: result.xr.triangles, glbMB: mb(result.xr.glb.byteLength), drawCalls: result.xr.structures.length },
+    },
+    quality: summarizeQuality(report),
+    structures: report.map(({ name, triangles, voxelVolumeMl, volumeErrorPct, hausdorff95Mm, hausdorff95Voxels, watertight }) => ({ name, triangles, voxelVolumeMl, volumeErrorPct, hausdorff95Mm, hausdorff95Voxels, watertight })),
+  };
+}
+
+/** Debian's Python with VTK (python3-vtk9), if installed. */
+async function vtkPython(): Promise<string | undefined> {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      await run(python, ['-c', 'import vtk, numpy']);
+      return python;
+    } catch {
+      // Not this one.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Native VTK as 3D Slicer meshes a label map (`vtkSurfaces.py`), each structure decimated to the
+ * triangles holocase gave it; its surfaces are measured like ours. Skipped, with a note, without VTK.
+ */
+async function vtkPeer(labels: LabelMap, ours: MeshLabelMapResult): Promise<Record<string, unknown>> {
+  const python = await vtkPython();
+  if (!python) return { skipped: 'native VTK not installed here (Debian: apt-get install python3-vtk9); optional peer' };
+  const dir = await mkdtemp(path.join(tmpdir(), 'holocase-bench-vtk-'));
+  try {
+    // 1. The label map and the request.
+    const spacing = spacingOf(labels.affine);
+    const boxes = new Map(labelBoundingBoxes(labels).map((e) => [e.label, e.box]));
+    await writeFile(path.join(dir, 'labels.raw'), new Uint8Array(labels.data.buffer, labels.data.byteOffset, labels.data.byteLength));
+    const request = {
+      labels: path.join(dir, 'labels.raw'),
+      dtype: labels.data instanceof Uint8Array ? 'uint8' : 'uint16',
+      dims: labels.dims,
+      spacing,
+      structures: ours.structures.map((s) => ({ label: s.label, triangles: s.triangles, box: [boxes.get(s.label)!.min, boxes.get(s.label)!.max] })),
+    };
+    await writeFile(path.join(dir, 'request.json'), JSON.stringify(request));
+    // 2. VTK.
+    const { stdout } = await run(python, [fileURLToPath(new URL('./vtkSurfaces.py', import.meta.url)), path.join(dir, 'request.json'), path.join(dir, 'out.bin')], { maxBuffer: 16 * 1024 * 1024 });
+    const figures = JSON.parse(stdout) as { vtk: string; seconds: Record<string, number> };
+    // 3. Its surfaces, from its grid frame (index · spacing) into LPS, measured like ours.
+    const bytes = await readFile(path.join(dir, 'out.bin'));
+    const meshes: StructureMesh[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const label = bytes.readInt32LE(at);
+      const vertices = bytes.readInt32LE(at + 4);
+      const triangles = bytes.readInt32LE(at + 8);
+      at += 12;
+      const positions = new Float32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + vertices * 12));
+      at += vertices * 12;
+      const indices = Uint32Array.from(new Int32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + triangles * 12)));
+      at += triangles * 12;
+      for (let v = 0; v < positions.length; v++) positions[v] /= spacing[v % 3];
+      const structure = ours.structures.find((s) => s.label === label)!;
+      meshes.push({ structure, mesh: toPatientSpace({ positions, indices }, labels.affine), centroidLpsMm: [0, 0, 0] });
+    }
+    const report = meshQualityReport(labels, meshes);
+    return {
+      peer: `native VTK ${figures.vtk} (Debian python3-vtk9): discrete flying edges, windowed sinc (20 iterations, pass band 0.01), quadric decimation to holocase's triangles per structure, normals`,
+      seconds: Object.fromEntries(Object.entries(figures.seconds).map(([k, v]) => [k, round(v, 3)])),
+      triangles: report.reduce((sum, r) => sum + r.triangles, 0),
+      quality: summarizeQuality(report),
+      volumeErrorPct: Object.fromEntries(report.map((r) => [r.name, r.volumeErrorPct])),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv[2] === '--phantom') {
+    const spacing = process.argv[3].split(',').map(Number) as Vec3;
+    console.log(JSON.stringify(await phantomWorkload(spacing, process.argv[4] as PhantomSource)));
+    process.exit(0);
+  }
   console.log(JSON.stringify(await bench(), null, 2));
 }

@@ -3,10 +3,13 @@
  * first frame with the model drawn, split into the GLB download + meshopt decode + parse and the
  * upload/first draw, and the drawn scene's triangles and draw calls (`renderer.info`).
  *
- * Workload: example_ct (3 mm) through `runCase` (the model bundle from HOLOCASE_DEFAULT_MODEL or
- * `hu-anatomy`), imported as a case and shared. Peer, in the same run: the same GLB written without
- * meshopt compression or quantisation (gltf-transform), imported and shared the same way. Each is
- * opened RUNS times in a fresh browser context; medians are reported.
+ * Workloads: example_ct (3 mm), and the CT phantom at clinical size (0.8 × 0.8 × 1 mm, 475 × 350 × 520),
+ * each through `runCase` (the model bundle from HOLOCASE_DEFAULT_MODEL or `hu-anatomy`), imported as a
+ * case and shared. Peer, in the same run: the 3 mm case's GLB written without meshopt compression or
+ * quantisation (gltf-transform), imported and shared the same way. The clinical case is opened on a
+ * desktop page (desktop level of detail; budget: first frame within 3 s) and as a standalone headset's
+ * browser does (Quest user agent: the headset level). Each is opened RUNS times in a fresh browser
+ * context; medians are reported.
  */
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +25,8 @@ import { createShare } from '../../server/auth/shareLinks.ts';
 import { ensureNextBuild } from '../../server/http/nextBuild.ts';
 import { launchChromium, VIEWPORT } from '../e2e/chromium.ts';
 import { runCase } from '../../server/pipeline/runCase.ts';
+import { writeNifti } from '../../server/volume/nifti.ts';
+import { makePhantom } from '../../server/volume/phantom.ts';
 import { median } from './median.ts';
 import { startHolocaseServe } from './startHolocaseServe.ts';
 
@@ -64,8 +69,16 @@ async function uncompressedCopy(caseFolder: string, target: string): Promise<voi
   }
 }
 
-async function openShare(browser: Awaited<ReturnType<typeof launchChromium>>, url: string): Promise<RunFigures> {
-  const context = await browser.newContext({ viewport: VIEWPORT });
+/** Meta Quest 3's browser: the viewer draws the headset level of detail in it. */
+const QUEST_BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; Quest 3) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/37.1.0.3.53 SamsungBrowser/4.0 Chrome/134.0.6998.190 VR Safari/537.36';
+
+/** The clinical-size workload: the CT phantom at 0.8 × 0.8 × 1 mm, written where `runCase` reads it. */
+async function clinicalPhantom(file: string): Promise<void> {
+  await writeNifti(makePhantom({ spacingMm: [0.8, 0.8, 1] }).ct, file, 'holocase CT phantom');
+}
+
+async function openShare(browser: Awaited<ReturnType<typeof launchChromium>>, url: string, userAgent?: string): Promise<RunFigures> {
+  const context = await browser.newContext({ viewport: VIEWPORT, ...(userAgent ? { userAgent } : {}) });
   const page = await context.newPage();
   try {
     await page.goto(url);
@@ -109,9 +122,15 @@ export async function bench(): Promise<Record<string, unknown>> {
   const modelId = process.env.HOLOCASE_DEFAULT_MODEL ?? 'hu-anatomy';
   await runCase(CT, caseFolder, { modelId });
   await uncompressedCopy(caseFolder, plainFolder);
+  const clinicalCt = path.join(work, 'phantom-0.8mm.nii.gz');
+  const clinicalFolder = path.join(work, 'case-0.8mm');
+  await clinicalPhantom(clinicalCt);
+  const clinicalReport = await runCase(clinicalCt, clinicalFolder, { modelId });
+  await rm(clinicalCt);
   const db = openDatabase(dataDir);
   const compressed = createShare(db, await importCaseFolder(db, dataDir, caseFolder, { label: 'bench' }));
   const plain = createShare(db, await importCaseFolder(db, dataDir, plainFolder, { label: 'bench uncompressed' }));
+  const clinical = createShare(db, await importCaseFolder(db, dataDir, clinicalFolder, { label: 'bench 0.8 mm' }));
   db.close();
 
   // 2. Server and browser; alternate the two GLBs so both see the same machine state.
@@ -121,11 +140,14 @@ export async function bench(): Promise<Record<string, unknown>> {
   const base = `http://localhost:${PORT}`;
   try {
     await openShare(browser, `${base}${compressed.url}?testhook=1`); // warm-up: server and shader caches
-    const runs = { meshopt: [] as RunFigures[], uncompressed: [] as RunFigures[] };
+    const runs = { meshopt: [] as RunFigures[], uncompressed: [] as RunFigures[], clinicalDesktop: [] as RunFigures[], clinicalHeadset: [] as RunFigures[] };
     for (let i = 0; i < RUNS; i++) {
       runs.meshopt.push(await openShare(browser, `${base}${compressed.url}?testhook=1`));
       runs.uncompressed.push(await openShare(browser, `${base}${plain.url}?testhook=1`));
+      runs.clinicalDesktop.push(await openShare(browser, `${base}${clinical.url}?testhook=1`));
+      runs.clinicalHeadset.push(await openShare(browser, `${base}${clinical.url}?testhook=1`, QUEST_BROWSER));
     }
+    const desktop = summarise(runs.clinicalDesktop);
     return {
       workload: `example_ct.nii.gz (3 mm) → runCase(${modelId}) → share link opened in headless Chromium ${VIEWPORT.width}×${VIEWPORT.height}, SwiftShader WebGL2, antialias off; ${RUNS} runs each, medians`,
       cores: os.availableParallelism(),
@@ -133,6 +155,16 @@ export async function bench(): Promise<Record<string, unknown>> {
       glbUncompressedBytes: (await stat(path.join(plainFolder, 'case.glb'))).size,
       meshopt: summarise(runs.meshopt),
       uncompressedPeer: summarise(runs.uncompressed),
+      clinical: {
+        workload: `CT phantom 0.8 × 0.8 × 1 mm (${clinicalReport.input.dims.join('×')}) → runCase(${modelId}) → share link; desktop page, and a Quest browser user agent (headset level)`,
+        levels: {
+          desktop: { glbBytes: clinicalReport.glb.bytes, triangles: clinicalReport.glb.triangles, drawCalls: clinicalReport.glb.drawCalls },
+          xr: clinicalReport.glb.xr,
+        },
+        desktop,
+        headset: summarise(runs.clinicalHeadset),
+        budget: { openToFirstFrameMs: 3000, met: desktop.openToFirstFrameMs <= 3000 },
+      },
     };
   } finally {
     await browser.close();

@@ -33,12 +33,15 @@ export const VIEWPORT = { width: 1000, height: 700 };
 /**
  * Bundles `iwer` for the page: an emulated Meta Quest 3 installed over Chromium's own `navigator.xr`
  * (`forceInstall`), kept on `window.__xrDevice` so the test can move its head, controllers and hands.
- * Mono rendering (one view) halves the cost of each XR frame on SwiftShader.
+ * Mono rendering (one view) halves the cost of each XR frame on SwiftShader. IWER also gives the page
+ * the Quest browser's user agent; pass `userAgent` to emulate the headset on another browser instead
+ * (a headset tethered to a desktop).
  */
-export async function iwerInitScript(): Promise<string> {
+export async function iwerInitScript(options: { userAgent?: string } = {}): Promise<string> {
   const entry = `
     import { XRDevice, metaQuest3 } from 'iwer';
-    const device = new XRDevice(metaQuest3);
+    const userAgent = ${JSON.stringify(options.userAgent ?? null)};
+    const device = new XRDevice(userAgent ? { ...metaQuest3, userAgent } : metaQuest3);
     device.stereoEnabled = false;
     device.installRuntime({ forceInstall: true });
     window.__xrDevice = device;

@@ -2,8 +2,10 @@
  * The viewer in a real browser against a real server: sign in (with the one-time-password change),
  * upload a CT, follow its progress, look at the model (pixels, orientation, hiding the bones, hover,
  * measurement), share it and open the link and the short code without an account; then enter emulated
- * Quest 3 `immersive-ar` and `immersive-vr` sessions (IWER): placement in front of the user, grabbing
- * with a controller and with a pinching hand, and the floating panel hiding a tissue group.
+ * Quest 3 `immersive-ar` and `immersive-vr` sessions (IWER): the headset's level of detail (from the
+ * start in the Quest's browser, swapped in when a tethered desktop page enters VR), placement in front
+ * of the user, grabbing with a controller and with a pinching hand, and the floating panel hiding a
+ * tissue group.
  * Screenshots go to `test-artifacts/`.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +27,10 @@ const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 /** The viewer's background colour (`BACKGROUND` in app/viewer/ViewerScene.tsx). */
 const BACKGROUND: [number, number, number] = [0x18, 0x20, 0x2a];
 const NEW_PASSWORD = 'correct horse battery staple';
+/** A desktop Chrome (a headset tethered to it runs the XR session). */
+const DESKTOP_BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36';
+/** Meta Quest 3's browser (the viewer draws the headset's level of detail in it). */
+const QUEST_BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; Quest 3) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/37.1.0.3.53 SamsungBrowser/4.0 Chrome/134.0.6998.190 VR Safari/537.36';
 
 type HookStructure = Pick<StructureEntry, 'name' | 'group' | 'displayName'>;
 
@@ -331,6 +337,19 @@ describeBrowser('viewer in Chromium against a running server', () => {
     expect((await page.request.get(`${server.url}/profiles/generic-hand/..%2F..%2F..%2F..%2Fpackage.json`)).status()).toBe(404);
     expect((await page.request.get(`${server.url}/profiles/%2e%2e/%2e%2e/package.json`)).status()).toBe(404);
 
+    // In a standalone headset's own browser the 2D page already draws the headset's level.
+    const quest = await browser.newContext({ viewport: VIEWPORT, userAgent: QUEST_BROWSER });
+    const onQuest = await quest.newPage();
+    const questRequests: string[] = [];
+    onQuest.on('request', (r) => questRequests.push(r.url()));
+    await onQuest.goto(`${server.url}${shareUrl}?testhook=1`);
+    await waitForViewer(onQuest);
+    expect(await hook(onQuest, (h) => h.state().modelLevel)).toBe('xr');
+    const glbRequests = questRequests.filter((u) => u.includes('/model.glb'));
+    expect(glbRequests.length).toBe(1);
+    expect(glbRequests[0]).toMatch(/level=xr/);
+    await quest.close();
+
     // The short code leads to the same case.
     await page.goto(`${server.url}/join`);
     await page.getByTestId('share-code-input').fill(shareCode.toLowerCase());
@@ -343,7 +362,9 @@ describeBrowser('viewer in Chromium against a running server', () => {
 
   for (const mode of ['ar', 'vr'] as const) {
     it(`places, grabs and controls the model in an emulated Quest 3 immersive-${mode} session`, async () => {
-      const context = await newXrContext(browser, await iwerInitScript());
+      // AR in the Quest's own browser; VR with the headset tethered to a desktop browser.
+      const tethered = mode === 'vr';
+      const context = await newXrContext(browser, await iwerInitScript(tethered ? { userAgent: DESKTOP_BROWSER } : {}));
       const page = await context.newPage();
       // The viewer works under the server's Content-Security-Policy: nothing it needs is refused.
       const csp = cspViolations(page);
@@ -351,8 +372,17 @@ describeBrowser('viewer in Chromium against a running server', () => {
       page.on('request', (r) => requests.push(r.url()));
       await page.goto(`${server.url}${shareUrl}?testhook=1`);
       await waitForViewer(page);
+      const levelRequests = (level: 'xr' | 'desktop') => requests.filter((u) => /\/model\.glb(\?|$)/.test(u) && /[?&]level=xr(&|$)/.test(u) === (level === 'xr'));
+      // Before the session: the headset's level in its own browser, the desktop's on a desktop page.
+      expect(await hook(page, (h) => h.state().modelLevel)).toBe(tethered ? 'desktop' : 'xr');
+      expect(levelRequests('xr')).toHaveLength(tethered ? 0 : 1);
+      expect(levelRequests('desktop')).toHaveLength(tethered ? 1 : 0);
       await page.getByTestId(`enter-${mode}`).click();
       await page.waitForFunction((m) => (window as unknown as { __holocase: Hook }).__holocase.xrMode() === m, `immersive-${mode}`, { timeout: 60_000 });
+      // In the session: the headset's level (a desktop page swaps to it without leaving the session).
+      await page.waitForFunction(() => (window as unknown as { __holocase: Hook }).__holocase.state().modelLevel === 'xr', undefined, { timeout: 60_000 });
+      expect(levelRequests('xr')).toHaveLength(1);
+      expect(await hook(page, (h) => h.xrMode())).toBe(`immersive-${mode}`);
       await waitFrames(page, 5);
 
       // About a metre in front of the eyes, below them (on a table), life size.

@@ -23,8 +23,9 @@ describe('meshLabelMap', () => {
     const seg = await exampleSeg();
     const specs = plainSpecs(await totalV2Names());
     const fractions: number[] = [];
-    const parallel = await meshLabelMap(seg, specs, { workers: 2, minVoxelsPerWorker: 0, onProgress: (p) => fractions.push(p.fraction) });
-    const inline = await meshLabelMap(seg, specs, { workers: 0 });
+    // A headset budget below the desktop level's, so both levels are finished on the workers.
+    const parallel = await meshLabelMap(seg, specs, { workers: 2, minVoxelsPerWorker: 0, xrMaxTriangles: 15_000, onProgress: (p) => fractions.push(p.fraction) });
+    const inline = await meshLabelMap(seg, specs, { workers: 0, xrMaxTriangles: 15_000 });
     expect(parallel.workers).toBe(2);
     expect(inline.workers).toBe(0);
     // Both threads take structures (not one doing all the work while the other waits).
@@ -34,6 +35,10 @@ describe('meshLabelMap', () => {
     expect(inline.structuresPerWorker).toEqual([]);
     expect(parallel.structures).toEqual(inline.structures);
     expect(parallel.centerLpsMm).toEqual(inline.centerLpsMm);
+    expect(parallel.xr.triangles).toBeLessThanOrEqual(15_000);
+    expect(parallel.xr.triangles).toBeLessThan(parallel.triangles);
+    expect(parallel.xr.structures).toEqual(inline.xr.structures);
+    expect(parallel.xr.glb).toEqual(inline.xr.glb);
     parallel.meshes.forEach((m, i) => {
       expect(m.mesh.positions).toEqual(inline.meshes[i].mesh.positions);
       expect(m.mesh.indices).toEqual(inline.meshes[i].mesh.indices);
@@ -91,11 +96,11 @@ describe('labelMapFromVolume', () => {
 });
 
 describe('worker count', () => {
-  it('starts one worker per 8 M box voxels (at most the cores), none beyond what the case needs', async () => {
+  it('starts one worker per 8 M box voxels (at most the cores), none for a case smaller than that', async () => {
     const seg = await exampleSeg();
     const specs = plainSpecs(await totalV2Names());
-    // example_seg scans 0.84 M box voxels: one worker is enough.
-    expect((await meshLabelMap(seg, specs, { workers: 4 })).workers).toBe(1);
+    // example_seg scans 0.84 M box voxels: meshed on this thread, no worker start to pay for.
+    expect((await meshLabelMap(seg, specs, { workers: 4 })).workers).toBe(0);
     expect((await meshLabelMap(seg, specs, { workers: 2, minVoxelsPerWorker: 400_000 })).workers).toBe(2);
   });
 });

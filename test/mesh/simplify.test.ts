@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCaseMeshes } from '../../mesh/buildCaseMeshes.ts';
 import { composeAffine, type Vec3 } from '../../mesh/grid.ts';
-import { splitPinchedVertices } from '../../mesh/manifoldRepair.ts';
+import { separatePinchedEdges } from '../../mesh/manifoldRepair.ts';
 import { checkEdges, enclosedVolume } from '../../mesh/meshMetrics.ts';
 import { dropBackToBackPairs, simplifierReady, simplify } from '../../mesh/simplify.ts';
 import type { TriangleMesh } from '../../mesh/triangleMesh.ts';
@@ -23,7 +23,7 @@ function tetrahedron(a: number, b: number, c: number, d: number, positions?: Flo
 }
 
 describe('manifold repairs', () => {
-  it('splits two solids that share only an edge into separate closed surfaces', () => {
+  it('gives two solids that share only an edge an edge each, closed and with the same volume', () => {
     // Two tetrahedra on opposite sides of the shared edge 0–1.
     const positions = Float32Array.from([0, 0, 0, 1, 0, 0, 0.5, 1, 0.2, 0.5, 0.3, 1, 0.5, -1, 0.2, 0.5, -0.3, -1]);
     const first = tetrahedron(0, 1, 2, 3, positions);
@@ -32,10 +32,24 @@ describe('manifold repairs', () => {
     const volumes = [first, second].map((t) => enclosedVolume({ positions, indices: Uint32Array.from(t) }));
     expect(volumes.every((v) => v > 0)).toBe(true);
     expect(checkEdges(mesh).nonManifoldEdges).toBe(1);
-    const repaired = splitPinchedVertices(mesh);
+    const repaired = separatePinchedEdges(mesh);
     expect(checkEdges(repaired)).toEqual({ watertight: true, boundaryEdges: 0, nonManifoldEdges: 0, misorientedEdges: 0 });
-    expect(repaired.positions.length / 3).toBe(8);
+    // One midpoint vertex, and the two faces of one pair each split in two.
+    expect(repaired.positions.length / 3).toBe(7);
+    expect(repaired.indices.length / 3).toBe(10);
     expect(enclosedVolume(repaired)).toBeCloseTo(volumes[0] + volumes[1], 6);
+  });
+
+  it('separates edges pinched next to each other (two pinched edges meeting at a vertex)', () => {
+    // Three tetrahedra around vertex 0: the first shares edge 0–1 with the second and edge 0–2 with the third.
+    const positions = Float32Array.from([0, 0, 0, 1, 0, 0, 0, 1, 0, 0.2, 0.2, 1, 0.6, -1, -0.3, 0.5, -0.4, -1, -1, 0.6, -0.3, -0.4, 0.5, -1]);
+    const tets = [tetrahedron(0, 1, 2, 3, positions), tetrahedron(1, 0, 4, 5, positions), tetrahedron(0, 2, 6, 7, positions)];
+    const mesh: TriangleMesh = { positions, indices: Uint32Array.from(tets.flat()) };
+    expect(checkEdges(mesh).nonManifoldEdges).toBe(2);
+    const repaired = separatePinchedEdges(mesh);
+    expect(checkEdges(repaired).watertight).toBe(true);
+    const total = tets.reduce((sum, t) => sum + enclosedVolume({ positions, indices: Uint32Array.from(t) }), 0);
+    expect(enclosedVolume(repaired)).toBeCloseTo(total, 6);
   });
 
   it('drops back-to-back copies of a triangle and nothing else', () => {

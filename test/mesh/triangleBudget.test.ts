@@ -21,17 +21,17 @@ describe('shareTriangleBudget', () => {
 
   it('caps structures by area share and hands on what small ones leave', () => {
     // Budget 1000; areas 6 : 3 : 1. The third needs 50 (< its share of 100): it keeps 50 and the
-    // remaining 950 is shared 6 : 3 between the other two.
+    // remaining 950 is shared 6 : 3 between the other two (the rounding remainder to the largest).
     const caps = shareTriangleBudget(
       [
         { area: 6, wanted: 5000 },
         { area: 3, wanted: 5000 },
         { area: 1, wanted: 50 },
       ],
-      { maxTriangles: 1000 },
+      { maxTriangles: 1000, minTriangles: 0 },
     );
-    expect(caps).toEqual([Math.floor((950 * 6) / 9), Math.floor((950 * 3) / 9), 50]);
-    expect(caps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1000);
+    expect(caps).toEqual([Math.floor((950 * 6) / 9) + 1, Math.floor((950 * 3) / 9), 50]);
+    expect(caps.reduce((a, b) => a + b, 0)).toBe(1000);
   });
 
   it('never exceeds the budget, whatever the mix', () => {
@@ -46,6 +46,22 @@ describe('shareTriangleBudget', () => {
       // Nothing is left unused while someone is capped (up to rounding).
       if (caps.some((c, i) => c < requests[i].wanted)) expect(total).toBeGreaterThan(budget - requests.length);
     }
+  });
+
+  it('never starves a structure below its floor because another one is huge', () => {
+    // One structure with an enormous surface and need (a noisy whole-skeleton "bone") next to small
+    // ones: they keep their floor (or all they need, if less), the big one takes the rest.
+    const requests = [
+      { area: 1_000_000, wanted: 2_000_000 },
+      { area: 10, wanted: 8000 },
+      { area: 10, wanted: 150 },
+      { area: 1, wanted: 5000 },
+    ];
+    const caps = shareTriangleBudget(requests, { maxTriangles: 500_000, minTriangles: 200 });
+    expect(caps[1]).toBeGreaterThanOrEqual(200);
+    expect(caps[2]).toBe(150);
+    expect(caps[3]).toBeGreaterThanOrEqual(200);
+    expect(caps.reduce((a, b) => a + b, 0)).toBe(500_000);
   });
 });
 
@@ -65,5 +81,12 @@ describe('finishWithinBudget', () => {
     expect(results[0].triangles).toBe(600);
     // The others were finished again under lower caps.
     expect(calls.length).toBeGreaterThan(5);
+  });
+
+  it('keeps the floors when one structure cannot be simplified to its cap at all', async () => {
+    // Structure 0 stays at 400 000 triangles whatever its cap: the others keep their floors.
+    const requests = [{ area: 1000, wanted: 400_000 }, ...[1, 1, 1].map((area) => ({ area, wanted: 5000 }))];
+    const results = await finishWithinBudget(requests, { maxTriangles: 300_000, minTriangles: 200 }, async (i, cap) => ({ triangles: i === 0 ? 400_000 : Math.min(cap, 5000) }), (r) => r.triangles);
+    for (const r of results.slice(1)) expect(r.triangles).toBeGreaterThanOrEqual(200);
   });
 });

@@ -141,6 +141,7 @@ describe('upload → job → case', () => {
     expect(detail.body.structures.length).toBeGreaterThan(0);
     expect(detail.body.report.input.format).toBe('dicom');
     expect(detail.body.glbUrl).toMatch(new RegExp(`^/api/cases/${caseId}/model\\.glb\\?v=`));
+    expect(detail.body.xrGlbUrl).toMatch(new RegExp(`^/api/cases/${caseId}/model\\.glb\\?level=xr&v=`));
 
     const list = await alice.json('/api/cases');
     expect(list.body.cases.map((c: { id: string }) => c.id)).toContain(caseId);
@@ -156,8 +157,8 @@ describe('upload → job → case', () => {
 
     // The raw upload is gone; the case folder holds exactly the de-identified outputs.
     expect(await readdir(path.join(dataDir, 'incoming')).catch(() => [])).toEqual([]);
-    const caseFiles = (await readdir(path.join(dataDir, 'cases', caseId))).filter((f) => !f.startsWith('case.glb.'));
-    expect(caseFiles.sort()).toEqual(['case.glb', 'ct.nii.gz', 'labels.nii.gz', 'report.json']);
+    const caseFiles = (await readdir(path.join(dataDir, 'cases', caseId))).filter((f) => !/\.glb\.(gz|br)$/.test(f));
+    expect(caseFiles.sort()).toEqual(['case-xr.glb', 'case.glb', 'ct.nii.gz', 'glb-levels.json', 'labels.nii.gz', 'report.json']);
   });
 
   it('serves the GLB with ETag, 304, Range (206/416), HEAD and compressed variants', async () => {
@@ -206,6 +207,47 @@ describe('upload → job → case', () => {
     expect(detail.body.glbBytes).toBe(bytes.length);
   });
 
+  it('serves the headset level of detail as its own file: ETag, 304, Range, compressed copies; an unknown level is refused', async () => {
+    const detail = await alice.json(`/api/cases/${caseId}`);
+    const desktop = await alice.fetch(detail.body.glbUrl, { origin: null, headers: { 'accept-encoding': 'identity' } });
+    const xr = await alice.fetch(detail.body.xrGlbUrl, { origin: null, headers: { 'accept-encoding': 'identity' } });
+    expect(xr.status).toBe(200);
+    expect(xr.headers.get('content-type')).toBe('model/gltf-binary');
+    // A versioned URL may be cached.
+    expect(xr.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    const bytes = new Uint8Array(await xr.arrayBuffer());
+    expect(bytes).toEqual(new Uint8Array(await readFile(path.join(dataDir, 'cases', caseId, 'case-xr.glb'))));
+    expect((await validateGlb(bytes)).numErrors).toBe(0);
+    expect(detail.body.report.glb.xr).toEqual({ bytes: bytes.length, triangles: expect.any(Number), drawCalls: detail.body.structures.length });
+    expect(detail.body.report.glb.xr.triangles).toBeLessThanOrEqual(detail.body.report.glb.triangles);
+    const etag = xr.headers.get('etag')!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    // Its own validator: the desktop's ETag does not answer for it unless the bytes are the same.
+    const desktopBytes = new Uint8Array(await desktop.arrayBuffer());
+    if (Buffer.compare(Buffer.from(desktopBytes), Buffer.from(bytes)) !== 0) expect(etag).not.toBe(desktop.headers.get('etag'));
+    const url = `/api/cases/${caseId}/model.glb?level=xr`;
+    expect((await alice.fetch(url, { origin: null, headers: { 'if-none-match': etag } })).status).toBe(304);
+    const range = await alice.fetch(url, { origin: null, headers: { range: 'bytes=10-59', 'accept-encoding': 'identity' } });
+    expect(range.status).toBe(206);
+    expect(range.headers.get('content-range')).toBe(`bytes 10-59/${bytes.length}`);
+    expect(new Uint8Array(await range.arrayBuffer())).toEqual(bytes.slice(10, 60));
+    const head = await alice.fetch(url, { method: 'HEAD', origin: null, headers: { 'accept-encoding': 'identity' } });
+    expect(Number(head.headers.get('content-length'))).toBe(bytes.length);
+    for (const name of await readdir(path.join(dataDir, 'cases', caseId))) {
+      const encoding = name === 'case-xr.glb.gz' ? 'gzip' : name === 'case-xr.glb.br' ? 'br' : null;
+      if (!encoding) continue;
+      const r = await fetch(server.url + url, { headers: { cookie: alice.cookie!, 'accept-encoding': encoding } });
+      expect(r.headers.get('content-encoding')).toBe(encoding);
+      expect(new Uint8Array(await r.arrayBuffer())).toEqual(bytes);
+    }
+
+    // The same access rules as the desktop level.
+    expect((await bob.fetch(url, { origin: null })).status).toBe(404);
+    const unknown = await alice.json(`/api/cases/${caseId}/model.glb?level=ultra`, { origin: null });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('BAD_REQUEST');
+  });
+
   it('hides a case from users outside its team (404), shows it to the team once shared, lets only the owner change it', async () => {
     expect((await bob.json(`/api/cases/${caseId}`)).status).toBe(404);
     expect((await bob.fetch(`/api/cases/${caseId}/model.glb`, { origin: null })).status).toBe(404);
@@ -236,13 +278,19 @@ describe('share links', () => {
     const guest = new Client(server.url);
     const shared = await guest.json(`/api/share/${token}`);
     expect(shared.status).toBe(200);
-    expect(Object.keys(shared.body).sort()).toEqual(['expiresAt', 'glbUrl', 'label', 'model', 'processedAt', 'structures']);
+    expect(Object.keys(shared.body).sort()).toEqual(['expiresAt', 'glbUrl', 'label', 'model', 'processedAt', 'structures', 'xrGlbUrl']);
     expect(shared.body.label).toBe('Demo liver');
     const glb = await guest.fetch(shared.body.glbUrl, { origin: null });
     expect(glb.status).toBe(200);
     expect(glb.headers.get('cache-control')).toMatch(/no-cache/);
     const own = await alice.fetch(`/api/cases/${caseId}/model.glb`, { origin: null, headers: { 'accept-encoding': 'identity' } });
     expect(new Uint8Array(await glb.arrayBuffer())).toEqual(new Uint8Array(await own.arrayBuffer()));
+    // The headset level through the link: the owner's bytes, revalidated on every use.
+    const sharedXr = await guest.fetch(shared.body.xrGlbUrl, { origin: null, headers: { 'accept-encoding': 'identity' } });
+    expect(sharedXr.status).toBe(200);
+    expect(sharedXr.headers.get('cache-control')).toMatch(/no-cache/);
+    const ownXr = await alice.fetch(`/api/cases/${caseId}/model.glb?level=xr`, { origin: null, headers: { 'accept-encoding': 'identity' } });
+    expect(new Uint8Array(await sharedXr.arrayBuffer())).toEqual(new Uint8Array(await ownXr.arrayBuffer()));
 
     // The token opens nothing else: no list, no detail, no CT or label download, no other case.
     expect((await guest.json('/api/cases')).status).toBe(401);
@@ -264,6 +312,7 @@ describe('share links', () => {
     expect(revoked.status).toBe(410);
     expect(revoked.body.error.code).toBe('GONE');
     expect((await guest.fetch(`/api/share/${created.body.token}/model.glb`, { origin: null })).status).toBe(410);
+    expect((await guest.fetch(`/api/share/${created.body.token}/model.glb?level=xr`, { origin: null })).status).toBe(410);
     expect((await guest.json('/api/share-code', { method: 'POST', body: { code: created.body.code } })).status).toBe(410);
 
     const shortLived = await alice.json(`/api/cases/${caseId}/shares`, { method: 'POST', body: { expiresInDays: 1.5 / 86400 } });
