@@ -10,6 +10,8 @@
  *   6. decide labels and go back to the CT grid (`linear-logits` or `nearest-labels`);
  *   7. reorient back; optional per-structure largest-component cleanup.
  * The rules model (`engine: "rules"`) runs the HU rules of `rules/huAnatomy.ts` instead of 3–6.
+ * A model set (`engine: "set"`) runs its members one after another through this same function and
+ * merges their label maps (`modelSet.ts`); its peak memory is its largest member's plus two label maps.
  *
  * Peak memory for an ONNX model, besides the caller's CT: one reoriented copy of the CT (its own type;
  * none when the orientation already matches), the network-grid input (float32 × input channels), the
@@ -26,6 +28,7 @@ import { mapVoxels, axisMapping, reorient } from '../volume/reorient.ts';
 import type { Volume } from '../volume/volume.ts';
 import { type ModelBundle } from './bundle.ts';
 import { keepLargestComponentPerLabel } from './connectedComponents.ts';
+import { runModelSet } from './modelSet.ts';
 import { labelsFromSlices } from './logitsToLabels.ts';
 import { channelNormalizations, expectedOutputChannels, labelEntries, type OnnxManifest } from './manifest.ts';
 import { planNetworkGrid, type NetworkGrid } from './networkGrid.ts';
@@ -105,6 +108,14 @@ export async function segment(volume: Volume, model: ModelBundle, options: Segme
     notes.push(...result.notes);
     Object.assign(timings, result.timings);
     provider = 'rules';
+  } else if (model.manifest.engine === 'set') {
+    if (!model.members) throw new HolocaseError('MODEL_INVALID', `model set "${model.id}" was listed, not loaded; load it with loadModelBundle`);
+    const maxLabel = Math.max(...table.map((e) => e.label));
+    const result = await runModelSet(ct, model.members, maxLabel, (volume, member, context) => segment(volume, member, { ...options, ...context }), options);
+    labels = result.labels;
+    provider = result.provider;
+    notes.push(...result.notes);
+    Object.assign(timings, result.timings);
   } else {
     const result = await runOnnx(ct, model, { ...options, provider: request }, notes, timings);
     labels = result.labels;
