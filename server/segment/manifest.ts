@@ -147,6 +147,36 @@ const OutputSchema = z
   })
   .strict();
 
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, { message: 'expected a sha256 as 64 lower-case hex digits' });
+
+/**
+ * Where an imported bundle's weights came from: the file that was imported and its checksum, the
+ * training framework's own names for the model, and which parts of it the bundle holds.
+ */
+const ProvenanceSchema = z
+  .object({
+    /** The tool that made the bundle, e.g. `holocase model import`. */
+    importedWith: z.string().min(1),
+    /** ISO date and time of the import. */
+    importedAt: z.string().min(1),
+    /** The framework the weights were trained with, e.g. `nnU-Net v2`. */
+    framework: z.string().min(1),
+    /** File or folder name that was imported (its name only, not where it was). */
+    source: z.string().min(1),
+    /** sha256 of the imported file, when it was one file (a zip). */
+    sha256: Sha256Schema.optional(),
+    /** Every file the bundle was made from, by path inside the source, with its sha256. */
+    files: z.array(z.object({ path: z.string().min(1), sha256: Sha256Schema }).strict()).default([]),
+    /** nnU-Net: dataset, trainer, plans and configuration names, folds and checkpoint. */
+    dataset: z.string().optional(),
+    trainer: z.string().optional(),
+    plans: z.string().optional(),
+    configuration: z.string().optional(),
+    folds: z.array(z.union([z.number().int().min(0), z.literal('all')])).optional(),
+    checkpoint: z.string().optional(),
+  })
+  .strict();
+
 const CommonFields = {
   /** Folder name, lower case. */
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'expected lower-case letters, digits, . _ - (the folder name)' }),
@@ -161,6 +191,8 @@ const CommonFields = {
   limits: z.string().min(1),
   /** Papers, code, where the weights came from. */
   references: z.array(z.string()).default([]),
+  /** How the bundle was made from someone else's weights (`holocase model import` writes it). */
+  provenance: ProvenanceSchema.optional(),
 };
 
 export const OnnxManifestSchema = z

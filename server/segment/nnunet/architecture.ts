@@ -198,7 +198,7 @@ export function unetParameterShapes(arch: UNetArchitecture): ParameterShape[] {
     decoder.push({ name: `decoder.seg_layers.${d}.weight`, shape: [arch.numClasses, features, ...ones] });
     decoder.push({ name: `decoder.seg_layers.${d}.bias`, shape: [arch.numClasses] });
   }
-  const encoderAliases = encoder.map((p) => ({ name: `decoder.encoder.${p.name}`, shape: p.shape, aliasOf: p.aliasOf ?? p.name }));
+  const encoderAliases = encoder.map((p) => ({ name: `decoder.${p.name}`, shape: p.shape, aliasOf: p.aliasOf ?? p.name }));
   return [...encoder, ...encoderAliases, ...decoder];
 }
 
