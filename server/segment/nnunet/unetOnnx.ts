@@ -2,7 +2,8 @@
  * nnU-Net's U-Nets rebuilt as ONNX graphs, written with onnx-proto.
  *
  *   buildUNetOnnx(architecture: UNetArchitecture, weights: WeightLoader | WeightLoader[], options?): OnnxModelPlan
- *   writeOnnxModel(plan, file): Promise<{ bytes }>     streams the weights to disk one tensor at a time
+ *   writeOnnxModel(plan, file, options?): Promise<{ bytes, externalDataFile? }>   streams the weights to disk one
+ *                                                   tensor at a time (ONNX external data past 1.5 GiB of weights)
  *   encodeOnnxModel(plan): Promise<Uint8Array>         the same bytes in memory (tests, small networks)
  *
  * `WeightLoader` is `(name, shape) => Float32Array` (or a promise of one), called with PyTorch
@@ -17,6 +18,7 @@
  * same rank-5 tensors run it on every D slice.
  */
 import { open } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { endianness } from 'node:os';
 import onnxProto from 'onnx-proto';
 import { residualBlockParts, shortcutOf, stageCount, unetLayers, type UNetArchitecture } from './architecture.ts';
@@ -262,20 +264,47 @@ const MODEL_GRAPH = 7;
 const GRAPH_INITIALIZER = 5;
 const TENSOR_RAW_DATA = 9;
 
-/** Everything but the initializers' bytes: model header, graph header, and each initializer's header. */
-function planBytes(plan: OnnxModelPlan): { modelHeader: Uint8Array; graphHeader: Uint8Array; tensorHeaders: Uint8Array[]; graphLength: number } {
+/** Bytes of one initializer's values. */
+function rawLength(t: InitializerSpec): number {
+  return product(t.dims) * (t.type === 'float32' ? 4 : 8);
+}
+
+/** Alignment of each tensor in an external data file (lets ONNX Runtime map it from disk). */
+const EXTERNAL_ALIGNMENT = 4096;
+
+/**
+ * Everything but the values: model header, graph header, and per initializer its header and whether
+ * its values follow inline (`raw_data`) or go to the external data file at `offset`.
+ */
+function planBytes(plan: OnnxModelPlan, externalFile?: string): { modelHeader: Uint8Array; graphHeader: Uint8Array; tensors: { header: Uint8Array; offset?: number }[]; graphLength: number } {
   const graphHeader = onnx.GraphProto.encode({ name: 'unet', node: plan.nodes, input: plan.inputs, output: plan.outputs }).finish();
-  const tensorHeaders: Uint8Array[] = [];
+  const tensors: { header: Uint8Array; offset?: number }[] = [];
   let graphLength = graphHeader.length;
+  let externalOffset = 0;
   for (const t of plan.initializers) {
     const dataType = t.type === 'float32' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.INT64;
-    const rawLength = product(t.dims) * (t.type === 'float32' ? 4 : 8);
-    const fields = onnx.TensorProto.encode({ name: t.name, dims: t.dims, dataType }).finish();
-    const rawPrefix = [...lengthTag(TENSOR_RAW_DATA), ...varint(rawLength)];
-    const tensorLength = fields.length + rawPrefix.length + rawLength;
-    const header = Uint8Array.from([...lengthTag(GRAPH_INITIALIZER), ...varint(tensorLength), ...fields, ...rawPrefix]);
-    tensorHeaders.push(header);
-    graphLength += header.length + rawLength;
+    const length = rawLength(t);
+    if (externalFile) {
+      // Values in the data file; the tensor says where (location, offset, length).
+      const entries = { location: externalFile, offset: String(externalOffset), length: String(length) };
+      const fields = onnx.TensorProto.encode({
+        name: t.name,
+        dims: t.dims,
+        dataType,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: Object.entries(entries).map(([key, value]) => ({ key, value })),
+      }).finish();
+      const header = Uint8Array.from([...lengthTag(GRAPH_INITIALIZER), ...varint(fields.length), ...fields]);
+      tensors.push({ header, offset: externalOffset });
+      graphLength += header.length;
+      externalOffset += Math.ceil(length / EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT;
+    } else {
+      const fields = onnx.TensorProto.encode({ name: t.name, dims: t.dims, dataType }).finish();
+      const rawPrefix = [...lengthTag(TENSOR_RAW_DATA), ...varint(length)];
+      const header = Uint8Array.from([...lengthTag(GRAPH_INITIALIZER), ...varint(fields.length + rawPrefix.length + length), ...fields, ...rawPrefix]);
+      tensors.push({ header });
+      graphLength += header.length + length;
+    }
   }
   const modelHeader = onnx.ModelProto.encode({
     irVersion: 8,
@@ -283,7 +312,7 @@ function planBytes(plan: OnnxModelPlan): { modelHeader: Uint8Array; graphHeader:
     producerName: 'holocase',
     metadataProps: Object.entries(plan.metadata).map(([key, value]) => ({ key, value })),
   }).finish();
-  return { modelHeader: Uint8Array.from([...modelHeader, ...lengthTag(MODEL_GRAPH), ...varint(graphLength)]), graphHeader, tensorHeaders, graphLength };
+  return { modelHeader: Uint8Array.from([...modelHeader, ...lengthTag(MODEL_GRAPH), ...varint(graphLength)]), graphHeader, tensors, graphLength };
 }
 
 /** One initializer's values as little-endian bytes, checked against its declared size. */
@@ -295,43 +324,73 @@ async function tensorBytes(t: InitializerSpec): Promise<Uint8Array> {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-/**
- * Writes the model to `file`, loading one initializer at a time: memory holds one tensor, never the
- * whole network (a 5-fold TotalSegmentator model is over 1 GB of weights). The caller writes to a
- * temporary path and renames it, so a failure leaves no partial model under the final name.
- */
-export async function writeOnnxModel(plan: OnnxModelPlan, file: string): Promise<{ bytes: number }> {
-  const { modelHeader, graphHeader, tensorHeaders } = planBytes(plan);
+export interface WriteOnnxModelOptions {
+  /**
+   * Put the weights in a separate file beside the model (ONNX external data), as protobuf cannot hold
+   * a model of 2 GB or more: `auto` (default) does so past `externalAbove` bytes of weights.
+   */
+  externalData?: 'auto' | 'always' | 'never';
+  /** Weight bytes above which `auto` writes external data (default 1.5 GiB). */
+  externalAbove?: number;
+}
+
+export const WRITE_ONNX_MODEL_DEFAULTS = { externalData: 'auto', externalAbove: 1.5 * 2 ** 30 } satisfies Required<WriteOnnxModelOptions>;
+
+/** Sequential writes to a new file (`wx`: never over an existing one). */
+async function openSequential(file: string): Promise<{ write: (chunk: Uint8Array, at?: number) => Promise<void>; bytes: () => number; close: () => Promise<void> }> {
   const handle = await open(file, 'wx');
-  let bytes = 0;
-  const write = async (chunk: Uint8Array) => {
-    for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
-    bytes += chunk.length;
+  let position = 0;
+  return {
+    async write(chunk, at = position) {
+      for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done, chunk.length - done, at + done)).bytesWritten;
+      position = at + chunk.length;
+    },
+    bytes: () => position,
+    close: () => handle.close(),
   };
+}
+
+/**
+ * Writes the model to `file` (and, for external data, `<file>.data` beside it), loading one initializer
+ * at a time: memory holds one tensor, never the whole network (a 5-fold TotalSegmentator model is over
+ * 600 MB of weights). The caller writes into a temporary folder and renames it, so a failure leaves no
+ * partial model under the final name. Returns the bytes written and the data file's name, if any.
+ */
+export async function writeOnnxModel(plan: OnnxModelPlan, file: string, options: WriteOnnxModelOptions = {}): Promise<{ bytes: number; externalDataFile?: string }> {
+  const o = { ...WRITE_ONNX_MODEL_DEFAULTS, ...options };
+  const weightBytes = plan.initializers.reduce((sum, t) => sum + rawLength(t), 0);
+  const external = o.externalData === 'always' || (o.externalData === 'auto' && weightBytes > o.externalAbove);
+  const dataName = external ? `${basename(file)}.data` : undefined;
+  const { modelHeader, graphHeader, tensors } = planBytes(plan, dataName);
+  const model = await openSequential(file);
+  const data = dataName ? await openSequential(join(dirname(file), dataName)) : undefined;
   try {
-    await write(modelHeader);
-    await write(graphHeader);
+    await model.write(modelHeader);
+    await model.write(graphHeader);
     for (let i = 0; i < plan.initializers.length; i++) {
-      await write(tensorHeaders[i]);
-      await write(await tensorBytes(plan.initializers[i]));
+      await model.write(tensors[i].header);
+      const values = await tensorBytes(plan.initializers[i]);
+      if (data) await data.write(values, tensors[i].offset);
+      else await model.write(values);
     }
   } finally {
-    await handle.close();
+    await model.close();
+    await data?.close();
   }
-  return { bytes };
+  return { bytes: model.bytes() + (data?.bytes() ?? 0), ...(dataName ? { externalDataFile: dataName } : {}) };
 }
 
 /** The model's bytes in memory (for tests and small networks; large ones go through `writeOnnxModel`). */
 export async function encodeOnnxModel(plan: OnnxModelPlan): Promise<Uint8Array> {
-  const { modelHeader, graphHeader, tensorHeaders, graphLength } = planBytes(plan);
+  const { modelHeader, graphHeader, tensors, graphLength } = planBytes(plan);
   const out = new Uint8Array(modelHeader.length + graphLength);
   out.set(modelHeader, 0);
   let offset = modelHeader.length;
   out.set(graphHeader, offset);
   offset += graphHeader.length;
   for (let i = 0; i < plan.initializers.length; i++) {
-    out.set(tensorHeaders[i], offset);
-    offset += tensorHeaders[i].length;
+    out.set(tensors[i].header, offset);
+    offset += tensors[i].header.length;
     const bytes = await tensorBytes(plan.initializers[i]);
     out.set(bytes, offset);
     offset += bytes.length;
