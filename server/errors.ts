@@ -40,7 +40,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'GONE'
   | 'CONFLICT'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'DOWNLOAD_FAILED';
 
 const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
@@ -80,6 +81,7 @@ const STATUS: Record<ErrorCode, number> = {
   GONE: 410,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  DOWNLOAD_FAILED: 502,
 };
 
 export class HolocaseError extends Error {

@@ -8,7 +8,7 @@ import { UsageError } from './main.ts';
 
 const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> = {
   import: { summary: 'turn an nnU-Net v2 trained model (folder or zip) into a model bundle', load: () => import('./modelImport.ts') },
-  // TODO(model install): install: { summary: 'download or import a published model (TotalSegmentator)', load: () => import('./modelInstall.ts') },
+  install: { summary: 'download or import a published model (TotalSegmentator)', load: () => import('./modelInstall.ts') },
 };
 
 const HELP = `usage: holocase model <subcommand> [options]
