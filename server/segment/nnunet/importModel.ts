@@ -88,7 +88,8 @@ export function defaultBundleId(datasetName: string, configuration: string, fold
   return `${clean(datasetName).slice(0, 64 - suffix.length)}${suffix}`.replace(/^-+/, '') || 'nnunet-model';
 }
 
-async function sha256File(path: string): Promise<string> {
+/** sha256 of a file, read as a stream (hex). */
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
