@@ -32,6 +32,8 @@ export interface FindTrainedModelOptions {
 const MAX_DEPTH = 4;
 /** Most files looked at, so pointing at a large tree fails quickly instead of walking it all. */
 const MAX_FILES = 20_000;
+/** Most bytes a model zip may unpack to. */
+const MAX_UNPACKED_BYTES = 16 * 1024 ** 3;
 
 /** Every file under `root` (relative POSIX path → absolute path), depth-limited. */
 async function listFiles(root: string): Promise<Map<string, string>> {
@@ -74,7 +76,8 @@ async function sourceFiles(source: string, scratchDir: string): Promise<Map<stri
   if (!(await isZip(source))) {
     throw new HolocaseError('NNUNET_INVALID', `${basename(source)} is neither a folder nor a zip archive; give an nnU-Net trained-model folder, the Dataset folder above it, or a zip of either`);
   }
-  const extracted = await extractZip(source, scratchDir, { name: basename(source) });
+  // Model releases are large (a 5-fold ResEnc-L is several GB); the per-entry zip-bomb ratio still applies.
+  const extracted = await extractZip(source, scratchDir, { name: basename(source), maxTotalBytes: MAX_UNPACKED_BYTES });
   return new Map(extracted.map((f) => [f.label, f.path]));
 }
 
