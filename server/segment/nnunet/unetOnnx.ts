@@ -2,9 +2,10 @@
  * nnU-Net's U-Nets rebuilt as ONNX graphs, written with onnx-proto.
  *
  *   buildUNetOnnx(architecture: UNetArchitecture, weights: WeightLoader | WeightLoader[], options?): OnnxModelPlan
- *   writeOnnxModel(plan, file, options?): Promise<{ bytes, externalDataFile? }>   streams the weights to disk one
- *                                                   tensor at a time (ONNX external data past 1.5 GiB of weights)
- *   encodeOnnxModel(plan): Promise<Uint8Array>         the same bytes in memory (tests, small networks)
+ *   writeOnnxModel(plan, file, options?): Promise<{ bytes, externalDataFile? }>
+ *       streams the weights to disk one tensor at a time (ONNX external data past 1.5 GiB of weights)
+ *   encodeOnnxModel(plan): Promise<Uint8Array>
+ *       the same bytes in memory (tests, small networks)
  *
  * `WeightLoader` is `(name, shape) => Float32Array` (or a promise of one), called with PyTorch
  * state-dict names (`unetParameterShapes` in `architecture.ts` lists them), once per tensor, while the
