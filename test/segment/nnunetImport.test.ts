@@ -124,7 +124,7 @@ describe('model import: the trained TotalSegmentator-style zip', () => {
       expect(dice[name], name).toBeGreaterThanOrEqual(expected - 0.03);
       expect(dice[name], name).toBeLessThanOrEqual(expected + 0.03);
     }
-  });
+  }, 300_000);
 });
 
 /** Copies a checkpoint, adding `delta[c]` to output channel c's bias of the full-resolution head. */
