@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViewerTestApi as Hook } from '../../app/viewer/TestHook.tsx';
 import type { StructureEntry } from '../../app/viewer/viewerStore.ts';
+import { firstSignIn } from './firstSignIn.ts';
 import { chromiumAvailable, iwerInitScript, launchChromium, newXrContext, VIEWPORT } from './chromium.ts';
 import { PROJECT_ROOT, startHolocaseServer, type HolocaseServer } from './holocaseServer.ts';
 import { decodePng, fractionChanged, fractionUnlike, type Image } from './png.ts';
@@ -123,15 +124,7 @@ describeBrowser('viewer in Chromium against a running server', () => {
   it('signs in with the one-time password, chooses a new one, uploads a CT and follows its progress', async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
-    await page.goto(`${server.url}/`);
-    await page.waitForURL(/\/login\?next=/);
-    await page.getByTestId('username').fill('surgeon');
-    await page.getByTestId('password').fill(password);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('new-password').fill(NEW_PASSWORD);
-    await page.getByTestId('repeat-password').fill(NEW_PASSWORD);
-    await page.getByTestId('change-password').click();
-    await page.waitForURL(`${server.url}/`);
+    await firstSignIn(page, server.url, 'surgeon', password, NEW_PASSWORD);
 
     await page.getByTestId('file-input').setInputFiles(FIXTURE);
     await expect.poll(() => page.getByTestId('picked').textContent()).toContain('1 file');

@@ -4,9 +4,11 @@
  * own, so every member's answer, and therefore the merged map, is known exactly from the HU values:
  * a wrong lookup table, merge order, crop box or paste position changes voxels.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orientationCodes, spacingOf } from '../../mesh/grid.ts';
 import { listModelBundles, loadModelBundle } from '../../server/segment/bundle.ts';
@@ -80,14 +82,15 @@ describe('model set manifests', () => {
       expect(error.message, id).toMatch(message);
       expect(error.message, id).toContain(`models/${id}/model.json`);
     }
-    await writeBundle(modelsDir, setManifest('nested', [{ model: 'unmapped-class' }], { 1: 'body' }) as never);
-    expect((await holocaseErrorOf(loadModelBundle('nested', { modelsDir }))).message).toMatch(/member "unmapped-class" is itself a set; list its members instead/);
+    await writeBundle(modelsDir, setManifest('inner-set', [{ model: 'body-net' }], { 1: 'body' }) as never);
+    await writeBundle(modelsDir, setManifest('nested', [{ model: 'inner-set' }], { 1: 'body' }) as never);
+    expect((await holocaseErrorOf(loadModelBundle('nested', { modelsDir }))).message).toMatch(/member "inner-set" is itself a set; list its members instead/);
     // The listing leaves the broken sets out and says why.
     const invalid = new Map<string, string>();
     const listed = await listModelBundles({ modelsDir, onInvalid: (id, e) => invalid.set(id, e.message) });
-    expect(listed.map((b) => b.id)).toEqual(['body-net', 'bone-net', 'field-net']);
+    expect(listed.map((b) => b.id)).toEqual(['body-net', 'bone-net', 'field-net', 'inner-set']);
     expect([...invalid.keys()].sort()).toEqual(['late-crop', 'missing-member', 'nested', 'orphan-label', 'unknown-class', 'unmapped-class']);
-    await Promise.all([...invalid.keys()].map((id) => rm(join(modelsDir, id), { recursive: true })));
+    await Promise.all([...invalid.keys(), 'inner-set'].map((id) => rm(join(modelsDir, id), { recursive: true })));
   });
 });
 
@@ -169,5 +172,25 @@ describe('model sets on example_ct', () => {
     const result = await segment(ct, await loadModelBundle('skip-set', { modelsDir }), { provider: 'cpu' });
     expect(result.structures).toEqual([]);
     expect(result.notes).toContain('bone-net: not run: none of liver was found by the members before it');
+  });
+});
+
+describe('holocase segment --list', () => {
+  it('shows each model and set with its licence, structures and limits, and says why a broken set is left out', async () => {
+    await writeBundle(modelsDir, setManifest('listed-set', [{ model: 'body-net' }, { model: 'bone-net' }], { 1: 'body', 2: 'bone' }, { license: 'CC-BY-4.0' }) as never);
+    await writeBundle(modelsDir, setManifest('broken-set', [{ model: 'body-net' }, { model: 'gone-net' }], { 1: 'body' }) as never);
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [resolve(import.meta.dirname, '../../bin/holocase.mjs'), 'segment', '--list', ...args], { env: { ...process.env, HOLOCASE_MODELS: modelsDir } });
+    const text = await run([]);
+    expect(text.stdout).toContain('listed-set               CT  set    set listed-set (1)\n    2 networks, run in this order: body-net, bone-net\n    licence: CC-BY-4.0\n    2 structure(s): body, bone\n    limits: a test set');
+    expect(text.stdout).toMatch(/bone-net +CT {2}onnx {3}test network bone-net \(0\.0\.1\)\n {4}licence: CC0-1\.0\n {4}1 structure\(s\): bone\n/);
+    expect(text.stderr).toContain('warning: model "broken-set" is left out: models/broken-set/model.json: the set needs the bundle "gone-net", which is not installed');
+    const json = JSON.parse((await run(['--json'])).stdout);
+    const set = json.models.find((m: { id: string }) => m.id === 'listed-set');
+    expect(set).toMatchObject({ engine: 'set', license: 'CC-BY-4.0', limits: 'a test set', members: ['body-net', 'bone-net'] });
+    expect(set.classes).toEqual([
+      { label: 1, name: 'body', displayName: 'Body', group: 'other' },
+      { label: 2, name: 'bone', displayName: 'Bone', group: 'bone' },
+    ]);
+    expect(json.invalid.map((i: { id: string }) => i.id)).toEqual(['broken-set']);
   });
 });
