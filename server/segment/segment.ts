@@ -33,7 +33,7 @@ import { labelsFromSlices } from './logitsToLabels.ts';
 import { channelNormalizations, expectedOutputChannels, labelEntries, type OnnxManifest } from './manifest.ts';
 import { planNetworkGrid, type NetworkGrid } from './networkGrid.ts';
 import { applyNormalization, replaceNonFinite, resolveNormalization } from './normalize.ts';
-import { createOnnxPredictor } from './onnxEngine.ts';
+import { createOnnxPredictor, type OnnxSessionSettings } from './onnxEngine.ts';
 import { chooseProvider, detectProviderEnvironment, providerRequest, type ProviderDetector, type ProviderRequest } from './providers.ts';
 import { resampleLinear } from './resample.ts';
 import { runHuAnatomy } from './rules/huAnatomy.ts';
@@ -52,8 +52,10 @@ export interface SegmentOptions {
   batchSize?: number;
   /** Overrides the manifest's way back to the CT grid. */
   resampleBack?: 'linear-logits' | 'nearest-labels';
-  /** CPU threads per ONNX operator. Default: ONNX Runtime's. */
+  /** CPU threads per ONNX operator (`session.intraOpThreads`). Default: `HOLOCASE_ORT_THREADS`, else the engine's. */
   threads?: number;
+  /** ONNX Runtime session settings over the engine's defaults (`ONNX_SESSION_DEFAULTS`). */
+  session?: Partial<OnnxSessionSettings>;
 }
 
 export interface SegmentResult {
@@ -197,7 +199,7 @@ async function runOnnx(ct: Volume, bundle: ModelBundle, options: SegmentOptions 
     tensorToVoxel: grid.tensorToVoxel,
     inputChannels: channels,
     outputChannels,
-    threads: options.threads,
+    session: { ...options.session, ...(options.threads ? { intraOpThreads: options.threads } : {}) },
     log: options.log,
   });
   options.log?.(`execution provider: ${predictor.provider} (${choice.reason})`);

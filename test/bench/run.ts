@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 
-const STAGES = ['ingest', 'segment', 'modelImport', 'mesh', 'pipeline', 'server', 'viewer'] as const;
+const STAGES = ['ingest', 'segment', 'inference', 'modelImport', 'mesh', 'pipeline', 'server', 'viewer'] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -16,6 +16,7 @@ import { listModelBundles, loadModelBundle } from '../../server/segment/bundle.t
 import { evaluateLabelMaps, readLabelTable } from '../../server/segment/evaluate.ts';
 import { downloadResumable, UnreachableError } from '../../server/segment/install/download.ts';
 import { installModel } from '../../server/segment/install/installModel.ts';
+import { progressLine } from '../../server/cli/modelInstall.ts';
 import { INSTALLABLE_MODELS, releaseUrl, TOTAL_CLASSES } from '../../server/segment/install/totalSegmentatorModels.ts';
 import { labelEntries } from '../../server/segment/manifest.ts';
 import { segment } from '../../server/segment/segment.ts';
@@ -129,6 +130,15 @@ describe('the release catalogue', () => {
   });
 });
 
+describe('download progress', () => {
+  it('draws a bar with percentage, sizes, speed and time left, or a plain line without size', () => {
+    const MB = 2 ** 20;
+    expect(progressLine('a.zip', { received: 60 * MB, total: 240 * MB, resumedFrom: 0, bytesPerSecond: 12 * MB }, 20)).toBe('a.zip [#####---------------]  25%  60.0/240.0 MB  12.0 MB/s  ETA 0:15');
+    expect(progressLine('a.zip', { received: 60 * MB, total: 240 * MB, resumedFrom: 0, bytesPerSecond: 0.01 * MB }, 0)).toBe('a.zip  25%  60.0/240.0 MB  0.0 MB/s  ETA 5:00:00');
+    expect(progressLine('a.zip', { received: 3 * MB, resumedFrom: 0, bytesPerSecond: MB })).toBe('a.zip  3.0 MB  1.0 MB/s');
+  });
+});
+
 describe('resumable download', () => {
   it('resumes after a dropped connection, and after an earlier run left a .part file', async () => {
     releases.files.set('Dataset297_TotalSegmentator_total_3mm_1559subj.zip', tinyZip);
@@ -184,7 +194,7 @@ describe('resumable download', () => {
 });
 
 describe('holocase model install', () => {
-  it('downloads a release (progress lines off a terminal), imports it, and the model segments example_ct_sm', async () => {
+  it('downloads a release (a bar on a terminal, progress lines off one), imports it, and the model segments example_ct_sm', async () => {
     const modelsDir = join(work, 'models-http');
     releases.files.set('Dataset297_TotalSegmentator_total_3mm_1559subj.zip', tinyZip);
     releases.drop = { afterBytes: 3_000_000, times: 1 };
@@ -215,6 +225,17 @@ describe('holocase model install', () => {
     const result = await segment(ct, bundle, { provider: 'cpu' });
     const report = evaluateLabelMaps(result.labels, new Map(labelEntries(m).map((e) => [e.label, e.name])), truth as never, await readLabelTable(join(FIXTURES, 'totalsegmentator/classes_total_v2.json')));
     for (const [name, dice] of Object.entries(reference)) expect(report.structures.find((s) => s.name === name)!.dice, name).toBeGreaterThan(dice - 0.03);
+    // On a terminal (a real pseudo-terminal from util-linux `script`), one bar redrawn in place; --force re-imports.
+    const tty = await new Promise<{ code: number | null; out: string }>((done) => {
+      const env = { ...process.env, HOLOCASE_MODELS: modelsDir, HOLOCASE_MODEL_DOWNLOAD_URL: releases.base, COLUMNS: '120' };
+      const child = spawn('script', ['-qec', `${process.execPath} ${join(ROOT, 'bin/holocase.mjs')} model install totalsegmentator-fast --force`, '/dev/null'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.on('close', (code) => done({ code, out }));
+    });
+    expect(tty.code, tty.out).toBe(0);
+    expect(tty.out).toMatch(/\r\x1b\[KDataset297_TotalSegmentator_total_3mm_1559subj\.zip \[#{10,40}\] 100% {2}6\.6\/6\.6 MB {2}[\d.]+ MB\/s {2}ETA 0:00\r?\n/);
+    expect(tty.out).toContain('written: totalsegmentator-fast');
   }, 240_000);
 
   it('installs the five-part set from --from DIR without a network, in TotalSegmentator’s label numbers', async () => {
