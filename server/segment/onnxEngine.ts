@@ -65,8 +65,12 @@ export function permutePatches(data: Float32Array, count: number, channels: numb
 
 /**
  * How ONNX Runtime runs a network on the CPU (and the CPU part of a GPU session). The defaults are
- * the fastest measured for nnU-Net-sized 3-D U-Nets on 128³ patches (`npm run bench -- onnxRuntime`,
- * every setting tried in the same run); `HOLOCASE_ORT_THREADS` or `--threads` sets the thread count.
+ * the fastest measured for a TotalSegmentator-sized 3-D U-Net on 128³ patches
+ * (`npm run bench -- inference`, every setting in its own process in the same run): ONNX Runtime's own
+ * defaults except the memory pattern, which is off — planning activation memory from the first run
+ * cost about a fifth more CPU time per patch and 0.5 GB more peak memory than allocating from the arena as
+ * each operator runs. Without the arena, peak memory drops another 0.5 GB but CPU time rises by half.
+ * `HOLOCASE_ORT_THREADS` or `--threads` sets the thread count.
  */
 export interface OnnxSessionSettings {
   /** Threads one operator may use; 0: ONNX Runtime's choice (one per physical core). */
@@ -91,7 +95,7 @@ export const ONNX_SESSION_DEFAULTS: OnnxSessionSettings = {
   executionMode: 'sequential',
   spinning: true,
   memoryArena: true,
-  memoryPattern: true,
+  memoryPattern: false,
   graphOptimization: 'all',
 };
 

@@ -19,7 +19,8 @@
  * slices of outputs for linear-logits, the network-grid labels and the label map (uint8/16) on the CT
  * grid. No full-resolution float volume is made per output channel: per channel the slab is a tenth of
  * one for a 512×512×600 CT with a 1.5 mm network and 128³ patches (55 MB vs 600 MB). Measured peak for
- * that CT with a 2-class network: 540 MB above the CT (test/bench/segment.ts).
+ * that CT with a 2-class network: 540 MB above the CT (test/bench/segment.ts); with a TotalSegmentator-
+ * sized 25-channel U-Net: 3.4 GB, of which 0.95 GB slab and about 2 GB ONNX Runtime (test/bench/inference.ts).
  */
 import { orientationCodes, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';

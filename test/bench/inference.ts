@@ -8,7 +8,8 @@
  * 2. Peak memory of the engine's sliding window on a 512×512×600 CT (0.8 mm) through a 1.5 mm network
  *    with 128³ patches, overlap 0.5, in a child process: the same U-Net topology with 1×1×1 kernels (the
  *    same activation tensors for ONNX Runtime to hold, a 27th of the arithmetic, so it runs in minutes),
- *    set `HOLOCASE_BENCH_FULL_UNET=1` to run the 3×3×3 network itself (about an hour on 2 cores).
+ *    set `HOLOCASE_BENCH_FULL_UNET=1` to run the 3×3×3 network itself (64 patches of about 12 s of CPU
+ *    each: a quarter of an hour on 2 idle cores).
  * 3. Model-set overhead: a set of two networks on `example_ct` at 1.5 mm against the two run alone.
  */
 import { execFile } from 'node:child_process';
@@ -36,11 +37,13 @@ export interface InferenceBenchOptions {
   runs?: number;
   /** Patch edge in voxels. */
   patch?: number;
+  /** Compare the ONNX Runtime settings (about 10 × 3 patch runs). */
+  settings?: boolean;
   /** Run the 512×512×600 memory workload. */
   memory?: boolean;
 }
 
-export const INFERENCE_BENCH_DEFAULTS = { runs: 2, patch: 128, memory: true } satisfies Required<InferenceBenchOptions>;
+export const INFERENCE_BENCH_DEFAULTS = { runs: 2, patch: 128, settings: true, memory: true } satisfies Required<InferenceBenchOptions>;
 
 /** nnU-Net's default 3d_fullres topology for a 1.5 mm CT task (TotalSegmentator's part networks). */
 export function totalSegmentatorSizedUNet(options: { classes?: number; kernel?: number } = {}): UNetArchitecture {
@@ -85,9 +88,8 @@ export const SETTINGS_TRIED: { name: string; settings: Partial<OnnxSessionSettin
   { name: 'intra-op 2 threads', settings: { intraOpThreads: 2 } },
   { name: 'intra-op 2 threads, no spinning', settings: { intraOpThreads: 2, spinning: false } },
   { name: 'parallel execution, inter-op 2, intra-op 1', settings: { executionMode: 'parallel', interOpThreads: 2, intraOpThreads: 1 } },
+  { name: 'memory pattern on (ONNX Runtime default)', settings: { memoryPattern: true } },
   { name: 'no memory arena', settings: { memoryArena: false } },
-  { name: 'no memory pattern', settings: { memoryPattern: false } },
-  { name: 'no arena, no pattern', settings: { memoryArena: false, memoryPattern: false } },
   { name: 'graph optimisation basic', settings: { graphOptimization: 'basic' } },
   { name: 'graph optimisation extended', settings: { graphOptimization: 'extended' } },
 ];
@@ -151,10 +153,12 @@ async function settingsWorkload(work: string, runs: number, patch: number): Prom
     });
   }
   const fastest = [...rows].sort((a, b) => a.wallMsPerPatch - b.wallMsPerPatch)[0];
+  const leastCpu = [...rows].sort((a, b) => a.cpuMsPerPatch - b.cpuMsPerPatch)[0];
   return {
     workload: `nnU-Net default 3d_fullres PlainConvUNet (6 stages, 32–320 features, 2 convs of 3×3×3 per stage, ${unetWeightCount(architecture) / 1e6} M random weights, ${(bytes / 2 ** 20).toFixed(0)} MB ONNX, 25 output channels) on one ${patch}³ patch; each setting in its own process, ${runs} run(s) after a warm-up`,
     settings: rows,
     fastest: fastest.name,
+    leastCpu: leastCpu.name,
   };
 }
 
@@ -267,7 +271,7 @@ export async function bench(options: InferenceBenchOptions = {}): Promise<Record
   try {
     return {
       machine: { availableParallelism: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
-      patchSettings: await settingsWorkload(work, o.runs, o.patch),
+      ...(o.settings ? { patchSettings: await settingsWorkload(work, o.runs, o.patch) } : {}),
       modelSet: await setWorkload(work, 3),
       ...(o.memory ? { memory512x512x600: await memoryWorkload(work) } : {}),
     };
