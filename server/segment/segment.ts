@@ -117,7 +117,8 @@ export async function segment(volume: Volume, model: ModelBundle, options: Segme
     const result = await runModelSet(ct, model.members, maxLabel, (volume, member, context) => segment(volume, member, { ...options, ...context }), options);
     labels = result.labels;
     provider = result.provider;
-    notes.push(...result.notes);
+    // A member's note that repeats one of the set's (the modality assumption) is said once.
+    notes.push(...result.notes.filter((note) => !notes.some((said) => note.endsWith(`: ${said}`))));
     Object.assign(timings, result.timings);
   } else {
     const result = await runOnnx(ct, model, { ...options, provider: request }, notes, timings);
