@@ -39,11 +39,13 @@ export interface InferenceBenchOptions {
   patch?: number;
   /** Compare the ONNX Runtime settings (about 10 × 3 patch runs). */
   settings?: boolean;
+  /** Measure the model-set overhead. */
+  modelSet?: boolean;
   /** Run the 512×512×600 memory workload. */
   memory?: boolean;
 }
 
-export const INFERENCE_BENCH_DEFAULTS = { runs: 2, patch: 128, settings: true, memory: true } satisfies Required<InferenceBenchOptions>;
+export const INFERENCE_BENCH_DEFAULTS = { runs: 2, patch: 128, settings: true, modelSet: true, memory: true } satisfies Required<InferenceBenchOptions>;
 
 /** nnU-Net's default 3d_fullres topology for a 1.5 mm CT task (TotalSegmentator's part networks). */
 export function totalSegmentatorSizedUNet(options: { classes?: number; kernel?: number } = {}): UNetArchitecture {
@@ -272,7 +274,7 @@ export async function bench(options: InferenceBenchOptions = {}): Promise<Record
     return {
       machine: { availableParallelism: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
       ...(o.settings ? { patchSettings: await settingsWorkload(work, o.runs, o.patch) } : {}),
-      modelSet: await setWorkload(work, 3),
+      ...(o.modelSet ? { modelSet: await setWorkload(work, 3) } : {}),
       ...(o.memory ? { memory512x512x600: await memoryWorkload(work) } : {}),
     };
   } finally {

@@ -240,7 +240,7 @@ export async function installModel(options: InstallModelOptions): Promise<Instal
       const url = releaseUrl(zip, base);
       const dest = join(downloadsDir, `${zip.folder}.zip`);
       if (await exists(dest)) {
-        log(`${zip.folder}.zip: already downloaded`);
+        log(`${zip.folder}.zip: already downloaded (${dest})`);
         sources.set(zip, dest);
         continue;
       }
@@ -299,6 +299,7 @@ export async function installModel(options: InstallModelOptions): Promise<Instal
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  if (!options.keepDownloads) await Promise.all(downloads.map((d) => rm(d.file, { force: true })));
+  // Zips in the downloads folder (this run's, or an earlier run's) are no longer needed.
+  if (!options.keepDownloads && !options.from) await Promise.all([...sources.values()].map((file) => rm(file, { force: true })));
   return { modelId: model.set ? model.name : model.zips[0].bundleId, installed: needed.map((z) => z.bundleId).concat(model.set ? [model.name] : []), kept, notes, downloads };
 }
