@@ -4,8 +4,9 @@
  * planning software (bone ivory, arteries red, veins blue, liver brown, kidneys reddish brown, spleen
  * purple, lungs pink, airways light blue, muscle dark red, fat yellow, skin a skin tone).
  *
- * Every TotalSegmentator v2 `total` structure (117 names) is here, plus the names holocase's own models
- * and phantom use. Isomorphic: no Node built-ins, no imports but the types.
+ * Every TotalSegmentator v2 `total` structure (117 names) is here, the structures of the other open
+ * TotalSegmentator CT tasks `holocase model install` offers, and the names holocase's own models and
+ * phantom use. Isomorphic: no Node built-ins, no imports but the types.
  */
 import type { AnatomyEntry, TissueGroup } from './anatomy-types.ts';
 
@@ -126,6 +127,18 @@ for (const side of ['left', 'right']) {
 }
 add('sternum', 'Sternum', 'bone', COLORS.bone);
 add('costal_cartilages', 'Costal cartilages', 'bone', COLORS.cartilage);
+
+// Structures of TotalSegmentator's other open CT tasks (lung vessels, liver vessels, liver segments, body).
+add('lung_airways', 'Airways (bronchial tree)', 'airway', COLORS.airway);
+add('lung_airways_wall', 'Airway walls', 'airway', '#7fb8d8');
+add('lung_arteries', 'Pulmonary arteries', 'vessel', '#3b5fc0');
+add('lung_veins', 'Pulmonary veins (in the lungs)', 'vessel', COLORS.pulmonaryVein);
+add('liver_vessels', 'Liver vessels', 'vessel', COLORS.portal);
+add('liver_tumor', 'Liver tumour', 'organ', '#e0c341');
+const COUINAUD = ['#8c4a2f', '#a8613b', '#b9774a', '#9b5a3c', '#c0855a', '#8f5034', '#b06d46', '#a35a33'];
+for (let n = 1; n <= 8; n++) add(`liver_segment_${n}`, `Liver segment ${['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII'][n - 1]}`, 'organ', COUINAUD[n - 1]);
+add('body_trunc', 'Body (trunk)', 'other', '#d9b8a0');
+add('body_extremities', 'Body (extremities)', 'other', '#d2ae95');
 
 // Names holocase's own models and phantom use.
 add('skin', 'Skin', 'other', COLORS.skin);

@@ -1,7 +1,7 @@
 'use client';
 /**
  * Upload a CT: drop a DICOM folder, a zip or a NIfTI file (or pick them), type an optional label,
- * choose the model, send. Shows upload progress, then the processing progress from the job stream,
+ * choose the model (any installed model or model set, with its licence, limits and structures), send. Shows upload progress, then the processing progress from the job stream,
  * and opens the case when it is ready.
  */
 import Link from 'next/link';
@@ -9,6 +9,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { api, type ModelInfo } from './api.ts';
 import { describeFiles, filesFromDrop, filesFromInput, type PickedFile } from './droppedFiles.ts';
 import { FormError } from './FormError.tsx';
+import { ModelDetails } from './ModelDetails.tsx';
 import { JobProgress } from './JobProgress.tsx';
 import { uploadCase } from './uploadCase.ts';
 import { useCaseEvents } from './useCaseEvents.ts';
@@ -23,6 +24,7 @@ export function UploadPanel({ onUploaded }: UploadPanelProps) {
   const [label, setLabel] = useState('');
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [model, setModel] = useState('');
+  const [defaultModel, setDefaultModel] = useState('');
   const [dragging, setDragging] = useState(false);
   const [sent, setSent] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -32,7 +34,13 @@ export function UploadPanel({ onUploaded }: UploadPanelProps) {
   const folderInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
-    api.models().then(({ models }) => setModels(models), () => setModels([]));
+    api.models().then(
+      (answer) => {
+        setModels(answer.models);
+        setDefaultModel(answer.defaultModel);
+      },
+      () => setModels([]),
+    );
   }, []);
   useEffect(() => {
     // `webkitdirectory` is not a React prop: set it on the element.
@@ -63,6 +71,7 @@ export function UploadPanel({ onUploaded }: UploadPanelProps) {
   };
 
   const busy = sent !== null;
+  const chosen = models.find((m) => m.id === (model || defaultModel));
   return (
     <section className="card upload" aria-label="New case">
       <h2>New case</h2>
@@ -108,16 +117,18 @@ export function UploadPanel({ onUploaded }: UploadPanelProps) {
           <label className="field">
             Model
             <select value={model} onChange={(e) => setModel(e.target.value)} data-testid="model">
-              <option value="">Default</option>
+              <option value="">Default{models.some((m) => m.id === defaultModel) ? ` (${models.find((m) => m.id === defaultModel)!.name})` : ''}</option>
               {models.map((m) => (
                 <option key={m.id} value={m.id}>
                   {m.name}
+                  {m.engine === 'set' ? ` — ${m.members?.length} networks` : ''} · {m.classes.length} structure{m.classes.length === 1 ? '' : 's'}
                 </option>
               ))}
             </select>
           </label>
         )}
       </div>
+      {chosen && <ModelDetails model={chosen} />}
       <button type="button" className="primary" disabled={files.length === 0 || busy} onClick={send} data-testid="upload">
         {busy ? `Uploading… ${Math.round((sent ?? 0) * 100)} %` : 'Upload and process'}
       </button>

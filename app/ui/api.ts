@@ -72,7 +72,7 @@ export const api = {
   revokeShare: (shareId: string) => apiJson<unknown>(`/api/shares/${encodeURIComponent(shareId)}`, { method: 'DELETE' }),
   shared: (token: string) => apiJson<SharedCase>(`/api/share/${encodeURIComponent(token)}`),
   redeemCode: (code: string) => apiJson<{ url: string }>('/api/share-code', { method: 'POST', body: { code } }),
-  models: () => apiJson<{ models: ModelInfo[] }>('/api/models'),
+  models: () => apiJson<{ models: ModelInfo[]; defaultModel: string }>('/api/models'),
   pacsStatus: () => apiJson<PacsStatusView>('/api/admin/pacs'),
 };
 

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   serve: { summary: 'start the web server (what `npm start` runs)', load: () => import('./serve.ts') },
   worker: { summary: 'run a job worker on Redis (scale-out mode)', load: () => import('./worker.ts') },
   user: { summary: 'manage local accounts: user add <name> [--admin]', load: () => import('./user.ts') },
+  model: { summary: 'bring networks in: model import <nnU-Net folder or zip>', load: () => import('./model.ts') },
 };
 
 export function usage(): string {

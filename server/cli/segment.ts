@@ -8,6 +8,7 @@ import { orientationCodes, spacingOf, voxelVolumeMm3 } from '../../mesh/grid.ts'
 import { loadConfig } from '../config.ts';
 import { HolocaseError } from '../errors.ts';
 import { caseAdmission } from '../pipeline/caseAdmission.ts';
+import { modelInfo } from '../jobs/modelCatalog.ts';
 import { labelEntries } from '../segment/manifest.ts';
 import { PROVIDER_REQUESTS } from '../segment/providers.ts';
 import { listModelBundles, loadModelBundle, segment } from '../segment/segment.ts';
@@ -28,7 +29,7 @@ options:
       --provider <name>   execution provider: ${PROVIDER_REQUESTS.join(', ')} (default: HOLOCASE_PROVIDER or auto)
       --overlap <0..0.95> override the model's sliding-window overlap
       --threads <n>       CPU threads per ONNX operator
-      --list              list the available models and exit
+      --list              list the installed models and sets (licence, structures, limits) and exit
       --json              print the result as JSON
   -h, --help              this help`;
 
@@ -55,10 +56,21 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const { values, positionals } = args;
   if (values.list) {
-    const bundles = await listModelBundles();
-    const rows = bundles.map((b) => ({ id: b.id, name: b.manifest.name, version: b.manifest.version, modality: b.manifest.modality, engine: b.manifest.engine }));
-    if (values.json) console.log(JSON.stringify({ models: rows }, null, 2));
-    else for (const r of rows) console.log(`${r.id.padEnd(24)} ${r.modality}  ${r.engine.padEnd(5)}  ${r.name} (${r.version})`);
+    const invalid: { id: string; problem: string }[] = [];
+    const models = (await listModelBundles({ onInvalid: (id, error) => invalid.push({ id, problem: error.message }) })).map(modelInfo);
+    if (values.json) {
+      console.log(JSON.stringify({ models, invalid }, null, 2));
+      return 0;
+    }
+    for (const m of models) {
+      const names = m.classes.map((c) => c.name);
+      console.log(`${m.id.padEnd(24)} ${m.modality}  ${m.engine.padEnd(5)}  ${m.name} (${m.version})`);
+      if (m.members) console.log(`    ${m.members.length} networks, run in this order: ${m.members.join(', ')}`);
+      console.log(`    licence: ${m.license}`);
+      console.log(`    ${names.length} structure(s): ${names.length > 16 ? `${names.slice(0, 16).join(', ')}, … (all: --json)` : names.join(', ')}`);
+      console.log(`    limits: ${m.limits}`);
+    }
+    for (const { id, problem } of invalid) console.error(`warning: model "${id}" is left out: ${problem}`);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`give the CT to segment\n\n${HELP}`);

@@ -25,10 +25,10 @@ export interface CaseAdmissionOptions extends StageContext {
  * 2. Plan the memory from the shape; refuse a plan over the budget (`VOLUME_TOO_LARGE`).
  * 3. When asked to, wait until the machine has that much free (less what this process holds already).
  */
-export function caseAdmission(model: Pick<ModelBundle, 'id' | 'manifest'>, options: CaseAdmissionOptions = {}): AdmitVolume {
+export function caseAdmission(model: Pick<ModelBundle, 'id' | 'manifest' | 'members'>, options: CaseAdmissionOptions = {}): AdmitVolume {
   return async (shape) => {
     checkScanModality(shape.modality ?? options.modality, model);
-    const plan = planCaseMemory(shape, model.manifest);
+    const plan = planCaseMemory(shape, model.manifest, model.members?.map((m) => m.bundle.manifest));
     const budget = options.memoryBudgetBytes ?? defaultJobMemory();
     options.log?.(`memory plan for ${shape.dims.join('×')} voxels: peak ${formatMemory(plan.peakBytes)} (${plan.peakStage}), budget ${formatMemory(budget)}`);
     checkMemoryPlan(plan, shape, budget);

@@ -52,12 +52,22 @@ function networkVoxels(shape: VolumeShape, manifest: Extract<ModelManifest, { en
  * 2. Segment: the rules model's measured working set, or for a network the CT, a reoriented copy, the
  *    network-grid input and labels, the blending slab and ONNX Runtime's activations.
  * 3. Mesh: the CT, the labels and the workers' masks.
+ *
+ * A model set runs its members one at a time: its segment stage is its largest member's, plus the set's
+ * own label map on the CT grid beside the member's.
  */
-export function planCaseMemory(shape: VolumeShape, manifest: ModelManifest): MemoryPlan {
+export function planCaseMemory(shape: VolumeShape, manifest: ModelManifest, members: ModelManifest[] = []): MemoryPlan {
   const v = voxelCount(shape.dims);
   const c = MEMORY_COSTS;
   const ct = 2 * v;
   const labelBytes = Object.keys(manifest.engine === 'rules' ? { 1: 1 } : manifest.output.labels).length > 255 ? 2 : 1;
+  if (manifest.engine === 'set') {
+    const plans = members.map((member) => planCaseMemory(shape, member));
+    const segment = Math.max(c.processBytes, ...plans.map((p) => p.stages.segment)) + labelBytes * v;
+    const ingest = Math.max(c.processBytes, ...plans.map((p) => p.stages.ingest));
+    const mesh = Math.max(c.processBytes, ...plans.map((p) => p.stages.mesh)) + (labelBytes - 1) * v;
+    return peakOf({ ingest, segment, mesh });
+  }
   const ingest = c.processBytes + v * shape.bytesPerVoxel + (shape.bytesPerVoxel === 2 ? 0 : ct) + c.ingestPerVoxel * v;
   let segment: number;
   if (manifest.engine === 'rules') {
@@ -79,7 +89,10 @@ export function planCaseMemory(shape: VolumeShape, manifest: ModelManifest): Mem
       c.onnxPerPatchVoxel * patchVoxels;
   }
   const mesh = c.processBytes + c.meshPerVoxel * v + (labelBytes - 1) * v;
-  const stages: Record<PlannedStage, number> = { ingest, segment, mesh };
+  return peakOf({ ingest, segment, mesh });
+}
+
+function peakOf(stages: Record<PlannedStage, number>): MemoryPlan {
   const peakStage = (Object.keys(stages) as PlannedStage[]).reduce((a, b) => (stages[b] > stages[a] ? b : a));
   return { stages, peakBytes: stages[peakStage], peakStage };
 }

@@ -1,13 +1,16 @@
 /**
  * Model bundles: a folder `models/<id>/` with `model.json` (the manifest) and, for ONNX models, the
  * weights. Loading checks the manifest against what the ONNX file declares (input rank, channel count,
- * output label count, fixed patch dims), so a wrong manifest is refused before a scan is touched.
+ * output label count, fixed patch dims), so a wrong manifest is refused before a scan is touched. A
+ * model set (`engine: "set"`) is loaded with its member bundles, each checked the same way, and the
+ * mapping of their structures onto the set's label table (`modelSet.ts`).
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HolocaseError, isHolocaseError } from '../errors.ts';
 import { expectedOutputChannels, parseManifest, type ModelManifest, type OnnxManifest } from './manifest.ts';
+import { planModelSet, type SetMemberPlan } from './modelSet.ts';
 import { readOnnxSignature, type OnnxSignature, type OnnxTensorInfo } from './onnxSignature.ts';
 
 export interface ModelBundle {
@@ -19,6 +22,8 @@ export interface ModelBundle {
   weightsPath?: string;
   /** What the ONNX file declares (ONNX models loaded with `loadModelBundle`). */
   signature?: OnnxSignature;
+  /** A model set's members in running order, with how each one's labels map onto the set's. */
+  members?: SetMemberPlan[];
 }
 
 export interface BundleOptions {
@@ -56,6 +61,14 @@ async function readManifest(dir: string, id: string): Promise<ModelManifest> {
   return manifest;
 }
 
+/** A set member's bundle by manifest; `MODEL_INVALID` naming the set when it is not installed. */
+async function readMember(root: string, setId: string, memberId: string): Promise<ModelBundle> {
+  const dir = join(root, memberId);
+  const exists = await readFile(join(dir, 'model.json')).then(() => true, () => false);
+  if (!exists) throw new HolocaseError('MODEL_INVALID', `models/${setId}/model.json: the set needs the bundle "${memberId}", which is not installed (no ${join(dir, 'model.json')})`);
+  return { id: memberId, dir, manifest: await readManifest(dir, memberId) };
+}
+
 /** Ids of the folders in the models directory that hold a `model.json`. */
 async function bundleIds(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
@@ -79,7 +92,13 @@ export async function listModelBundles(options: BundleOptions & { onInvalid?: (i
     const dir = join(root, id);
     try {
       const manifest = await readManifest(dir, id);
-      bundles.push({ id, dir, manifest, ...(manifest.engine === 'onnx' ? { weightsPath: join(dir, manifest.weights) } : {}) });
+      if (manifest.engine === 'set') {
+        // Members by manifest only (their ONNX files are opened at load time, like any bundle's).
+        const members = await Promise.all(manifest.members.map((m) => readMember(root, id, m.model)));
+        bundles.push({ id, dir, manifest, members: planModelSet(id, manifest, members) });
+      } else {
+        bundles.push({ id, dir, manifest, ...(manifest.engine === 'onnx' ? { weightsPath: join(dir, manifest.weights) } : {}) });
+      }
     } catch (error) {
       if (!isHolocaseError(error)) throw error;
       options.onInvalid?.(id, error);
@@ -101,6 +120,14 @@ export async function loadModelBundle(id: string, options: BundleOptions = {}): 
   const dir = join(root, id);
   const manifest = await readManifest(dir, id);
   if (manifest.engine === 'rules') return { id, dir, manifest };
+  if (manifest.engine === 'set') {
+    const members: ModelBundle[] = [];
+    for (const m of manifest.members) {
+      await readMember(root, id, m.model);
+      members.push(await loadModelBundle(m.model, { modelsDir: root }));
+    }
+    return { id, dir, manifest, members: planModelSet(id, manifest, members) };
+  }
   const weightsPath = join(dir, manifest.weights);
   const signature = await readOnnxSignature(weightsPath);
   checkManifestAgainstOnnx(manifest, signature, `models/${id}/${manifest.weights}`);

@@ -114,8 +114,10 @@ const WholeVolumeSchema = z
   })
   .strict();
 
+const StructureNameSchema = z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'structure names use letters, digits, _ . -' });
+
 const LabelTableSchema = z
-  .record(z.string().regex(/^[1-9][0-9]*$/, { message: 'label keys are positive integers ("1", "2", …)' }), z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'structure names use letters, digits, _ . -' }))
+  .record(z.string().regex(/^[1-9][0-9]*$/, { message: 'label keys are positive integers ("1", "2", …)' }), StructureNameSchema)
   .refine((t) => Object.keys(t).length > 0, { message: 'the label table is empty' })
   .refine((t) => new Set(Object.values(t)).size === Object.keys(t).length, { message: 'a structure name appears twice in the label table' });
 
@@ -145,6 +147,36 @@ const OutputSchema = z
   })
   .strict();
 
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, { message: 'expected a sha256 as 64 lower-case hex digits' });
+
+/**
+ * Where an imported bundle's weights came from: the file that was imported and its checksum, the
+ * training framework's own names for the model, and which parts of it the bundle holds.
+ */
+const ProvenanceSchema = z
+  .object({
+    /** The tool that made the bundle, e.g. `holocase model import`. */
+    importedWith: z.string().min(1),
+    /** ISO date and time of the import. */
+    importedAt: z.string().min(1),
+    /** The framework the weights were trained with, e.g. `nnU-Net v2`. */
+    framework: z.string().min(1),
+    /** File or folder name that was imported (its name only, not where it was). */
+    source: z.string().min(1),
+    /** sha256 of the imported file, when it was one file (a zip). */
+    sha256: Sha256Schema.optional(),
+    /** Every file the bundle was made from, by path inside the source, with its sha256. */
+    files: z.array(z.object({ path: z.string().min(1), sha256: Sha256Schema }).strict()).default([]),
+    /** nnU-Net: dataset, trainer, plans and configuration names, folds and checkpoint. */
+    dataset: z.string().optional(),
+    trainer: z.string().optional(),
+    plans: z.string().optional(),
+    configuration: z.string().optional(),
+    folds: z.array(z.union([z.number().int().min(0), z.literal('all')])).optional(),
+    checkpoint: z.string().optional(),
+  })
+  .strict();
+
 const CommonFields = {
   /** Folder name, lower case. */
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'expected lower-case letters, digits, . _ - (the folder name)' }),
@@ -159,6 +191,8 @@ const CommonFields = {
   limits: z.string().min(1),
   /** Papers, code, where the weights came from. */
   references: z.array(z.string()).default([]),
+  /** How the bundle was made from someone else's weights (`holocase model import` writes it). */
+  provenance: ProvenanceSchema.optional(),
 };
 
 export const OnnxManifestSchema = z
@@ -283,10 +317,74 @@ export const RulesManifestSchema = z
   })
   .strict();
 
-export const ManifestSchema = z.discriminatedUnion('engine', [OnnxManifestSchema, RulesManifestSchema]);
+/**
+ * One member of a model set: a bundle run on the same CT, whose structures join the set's label map.
+ * A member structure keeps its name in the set unless `rename` gives it another; the set's label table
+ * says which label value each name gets.
+ */
+const SetMemberSchema = z
+  .object({
+    /** Id of the member bundle (an `onnx` or `rules` bundle in the same models folder). */
+    model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'expected a bundle id (lower-case letters, digits, . _ -)' }),
+    /** Member structures taken into the set (default: all of them); the rest are dropped. */
+    classes: z.array(StructureNameSchema).min(1).optional(),
+    /** Member structure name → the set's name for it, where they differ. */
+    rename: z.record(StructureNameSchema, StructureNameSchema).default({}),
+    /**
+     * Where this member's structures go: `overwrite` (default): wherever it found one, over what earlier
+     * members wrote (TotalSegmentator's merge of its five parts); `fill`: only where the label map is
+     * still background, so earlier members keep priority.
+     */
+    merge: z.enum(['overwrite', 'fill']).default('overwrite'),
+    /**
+     * Run this member only inside the bounding box of set structures found by earlier members (plus a
+     * margin), as TotalSegmentator crops its organ-specific models; outside the box it writes nothing.
+     */
+    crop: z
+      .object({
+        /** Set structure names whose union's bounding box is the crop. */
+        to: z.array(StructureNameSchema).min(1),
+        /** Margin added on every side, in mm. */
+        marginMm: z.number().min(0).default(20),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/**
+ * A model set: member bundles run one after another on the same CT (each member's session and buffers
+ * are freed before the next starts, so the set needs the memory of its largest member plus one label
+ * map) and merged, in member order, into one label map with the set's label table.
+ */
+export const SetManifestSchema = z
+  .object({
+    ...CommonFields,
+    engine: z.literal('set'),
+    members: z.array(SetMemberSchema).min(1).max(32),
+    output: z.object({ labels: LabelTableSchema }).strict(),
+  })
+  .strict()
+  .refine((m) => new Set(m.members.map((member) => member.model)).size === m.members.length, { message: 'a member bundle is listed twice', path: ['members'] })
+  .superRefine((m, ctx) => {
+    const names = new Set(Object.values(m.output.labels));
+    m.members.forEach((member, index) => {
+      for (const [from, to] of Object.entries(member.rename)) {
+        if (!names.has(to)) ctx.addIssue({ code: 'custom', path: ['members', index, 'rename', from], message: `"${to}" is not in the set's output.labels` });
+      }
+      for (const name of member.crop?.to ?? []) {
+        if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['members', index, 'crop', 'to'], message: `"${name}" is not in the set's output.labels` });
+      }
+      if (index === 0 && member.crop) ctx.addIssue({ code: 'custom', path: ['members', 0, 'crop'], message: 'the first member cannot be cropped: crops use structures found by earlier members' });
+    });
+  });
+
+export const ManifestSchema = z.discriminatedUnion('engine', [OnnxManifestSchema, RulesManifestSchema, SetManifestSchema]);
 
 export type OnnxManifest = z.infer<typeof OnnxManifestSchema>;
 export type RulesManifest = z.infer<typeof RulesManifestSchema>;
+export type SetManifest = z.infer<typeof SetManifestSchema>;
+export type SetMember = SetManifest['members'][number];
 export type ModelManifest = z.infer<typeof ManifestSchema>;
 
 function isContiguous(labels: Record<string, string>): boolean {

@@ -10,6 +10,8 @@
  *   6. decide labels and go back to the CT grid (`linear-logits` or `nearest-labels`);
  *   7. reorient back; optional per-structure largest-component cleanup.
  * The rules model (`engine: "rules"`) runs the HU rules of `rules/huAnatomy.ts` instead of 3–6.
+ * A model set (`engine: "set"`) runs its members one after another through this same function and
+ * merges their label maps (`modelSet.ts`); its peak memory is its largest member's plus two label maps.
  *
  * Peak memory for an ONNX model, besides the caller's CT: one reoriented copy of the CT (its own type;
  * none when the orientation already matches), the network-grid input (float32 × input channels), the
@@ -17,7 +19,8 @@
  * slices of outputs for linear-logits, the network-grid labels and the label map (uint8/16) on the CT
  * grid. No full-resolution float volume is made per output channel: per channel the slab is a tenth of
  * one for a 512×512×600 CT with a 1.5 mm network and 128³ patches (55 MB vs 600 MB). Measured peak for
- * that CT with a 2-class network: 540 MB above the CT (test/bench/segment.ts).
+ * that CT with a 2-class network: 540 MB above the CT (test/bench/segment.ts); with a TotalSegmentator-
+ * sized 25-channel U-Net: 3.4 GB, of which 0.95 GB slab and about 2 GB ONNX Runtime (test/bench/inference.ts).
  */
 import { orientationCodes, type Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
@@ -26,11 +29,12 @@ import { mapVoxels, axisMapping, reorient } from '../volume/reorient.ts';
 import type { Volume } from '../volume/volume.ts';
 import { type ModelBundle } from './bundle.ts';
 import { keepLargestComponentPerLabel } from './connectedComponents.ts';
+import { runModelSet } from './modelSet.ts';
 import { labelsFromSlices } from './logitsToLabels.ts';
 import { channelNormalizations, expectedOutputChannels, labelEntries, type OnnxManifest } from './manifest.ts';
 import { planNetworkGrid, type NetworkGrid } from './networkGrid.ts';
 import { applyNormalization, replaceNonFinite, resolveNormalization } from './normalize.ts';
-import { createOnnxPredictor } from './onnxEngine.ts';
+import { createOnnxPredictor, type OnnxSessionSettings } from './onnxEngine.ts';
 import { chooseProvider, detectProviderEnvironment, providerRequest, type ProviderDetector, type ProviderRequest } from './providers.ts';
 import { resampleLinear } from './resample.ts';
 import { runHuAnatomy } from './rules/huAnatomy.ts';
@@ -49,8 +53,10 @@ export interface SegmentOptions {
   batchSize?: number;
   /** Overrides the manifest's way back to the CT grid. */
   resampleBack?: 'linear-logits' | 'nearest-labels';
-  /** CPU threads per ONNX operator. Default: ONNX Runtime's. */
+  /** CPU threads per ONNX operator (`session.intraOpThreads`). Default: `HOLOCASE_ORT_THREADS`, else the engine's. */
   threads?: number;
+  /** ONNX Runtime session settings over the engine's defaults (`ONNX_SESSION_DEFAULTS`). */
+  session?: Partial<OnnxSessionSettings>;
 }
 
 export interface SegmentResult {
@@ -117,6 +123,15 @@ export async function segment(volume: Volume, model: ModelBundle, options: Segme
     notes.push(...result.notes);
     Object.assign(timings, result.timings);
     provider = 'rules';
+  } else if (model.manifest.engine === 'set') {
+    if (!model.members) throw new HolocaseError('MODEL_INVALID', `model set "${model.id}" was listed, not loaded; load it with loadModelBundle`);
+    const maxLabel = Math.max(...table.map((e) => e.label));
+    const result = await runModelSet(ct, model.members, maxLabel, (volume, member, context) => segment(volume, member, { ...options, ...context }), options);
+    labels = result.labels;
+    provider = result.provider;
+    // A member's note that repeats one of the set's (the modality assumption) is said once.
+    notes.push(...result.notes.filter((note) => !notes.some((said) => note.endsWith(`: ${said}`))));
+    Object.assign(timings, result.timings);
   } else {
     const result = await runOnnx(ct, model, { ...options, provider: request }, notes, timings);
     labels = result.labels;
@@ -198,7 +213,7 @@ async function runOnnx(ct: Volume, bundle: ModelBundle, options: SegmentOptions 
     tensorToVoxel: grid.tensorToVoxel,
     inputChannels: channels,
     outputChannels,
-    threads: options.threads,
+    session: { ...options.session, ...(options.threads ? { intraOpThreads: options.threads } : {}) },
     log: options.log,
   });
   options.log?.(`execution provider: ${predictor.provider} (${choice.reason})`);

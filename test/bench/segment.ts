@@ -228,13 +228,19 @@ async function networkWorkload(runs: number, modelsDir: string): Promise<Record<
   };
 }
 
-/** Runs in a child process: a 512×512×600 CT through a 1.5 mm sliding-window network; prints JSON. */
-async function largeChild(): Promise<void> {
+/** A synthetic 512×512×600 CT at 0.8 mm (int16): a cylinder of textured tissue in air. */
+export function clinicalSizeCt(): Volume<Int16Array> {
   const dims: Vec3 = [512, 512, 600];
   const spacing: Vec3 = [0.8, 0.8, 0.8];
   const data = new Int16Array(dims[0] * dims[1] * dims[2]);
   for (let k = 0, p = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++, p++) data[p] = Math.hypot(i - 256, j - 256) < 200 ? ((i ^ j ^ k) & 63) * 4 : -1000;
-  const ct: Volume = { dims, affine: composeAffine([0, 0, 0], spacing, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]), data, meta: { source: 'nifti', modality: 'CT' } };
+  return { dims, affine: composeAffine([0, 0, 0], spacing, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]), data, meta: { source: 'nifti', modality: 'CT' } };
+}
+
+/** Runs in a child process: a 512×512×600 CT through a 1.5 mm sliding-window network; prints JSON. */
+async function largeChild(): Promise<void> {
+  const ct = clinicalSizeCt();
+  const data = ct.data;
   const modelsDir = process.env.HOLOCASE_BENCH_MODELS!;
   const model = await loadModelBundle('bench-large', { modelsDir });
   const before = process.memoryUsage();

@@ -22,6 +22,8 @@ export interface HolocaseServerOptions {
   nextDir?: string;
   /** How long to wait for "listening" (a first build takes about half a minute). */
   startTimeoutMs?: number;
+  /** More environment for the server and `user add` (e.g. `HOLOCASE_MODELS`). */
+  env?: Record<string, string>;
 }
 
 export const SERVER_DEFAULTS = { nextDir: nextDistDir(), startTimeoutMs: 240_000 };
@@ -44,7 +46,7 @@ export interface HolocaseServer {
 export async function startHolocaseServer(options: HolocaseServerOptions): Promise<HolocaseServer> {
   const o = { ...SERVER_DEFAULTS, ...options };
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'holocase-e2e-'));
-  const env = { ...process.env, HOLOCASE_NEXT_DIR: o.nextDir };
+  const env = { ...process.env, ...o.env, HOLOCASE_NEXT_DIR: o.nextDir };
   const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', String(o.port), '--host', '127.0.0.1', '--data', dataDir], {
     cwd: PROJECT_ROOT,
     env,

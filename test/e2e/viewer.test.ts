@@ -15,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViewerTestApi as Hook } from '../../app/viewer/TestHook.tsx';
 import type { StructureEntry } from '../../app/viewer/viewerStore.ts';
+import { firstSignIn } from './firstSignIn.ts';
 import { chromiumAvailable, cspViolations, iwerInitScript, launchChromium, newXrContext, VIEWPORT } from './chromium.ts';
 import { PROJECT_ROOT, startHolocaseServer, type HolocaseServer } from './holocaseServer.ts';
 import { decodePng, fractionChanged, fractionUnlike, type Image } from './png.ts';
@@ -131,15 +132,7 @@ describeBrowser('viewer in Chromium against a running server', () => {
     const page = await context.newPage();
     // The viewer works under the server's Content-Security-Policy: nothing it needs is refused.
     const csp = cspViolations(page);
-    await page.goto(`${server.url}/`);
-    await page.waitForURL(/\/login\?next=/);
-    await page.getByTestId('username').fill('surgeon');
-    await page.getByTestId('password').fill(password);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('new-password').fill(NEW_PASSWORD);
-    await page.getByTestId('repeat-password').fill(NEW_PASSWORD);
-    await page.getByTestId('change-password').click();
-    await page.waitForURL(`${server.url}/`);
+    await firstSignIn(page, server.url, 'surgeon', password, NEW_PASSWORD);
 
     await page.getByTestId('file-input').setInputFiles(FIXTURE);
     await expect.poll(() => page.getByTestId('picked').textContent()).toContain('1 file');
