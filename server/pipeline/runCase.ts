@@ -14,6 +14,7 @@ import { segment } from '../segment/segment.ts';
 import type { ProviderRequest } from '../segment/providers.ts';
 import { ingest } from '../volume/ingest.ts';
 import { writeNifti } from '../volume/nifti.ts';
+import { writeCtChunks } from '../store/ctChunkStore.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { CASE_FILES } from './caseFiles.ts';
 import type { StageContext } from './context.ts';
@@ -66,7 +67,8 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 /**
  * 1. Load the model bundle first, so an unknown model fails before any work.
- * 2. Ingest the CT (DICOM folder/zip/files or NIfTI) into a de-identified LPS volume; write `ct.nii.gz`.
+ * 2. Ingest the CT (DICOM folder/zip/files or NIfTI) into a de-identified LPS volume; write `ct.nii.gz`,
+ *    and (compressed in the background while the later steps run) its chunks for the slice views.
  * 3. Segment it with the bundle; write `labels.nii.gz`.
  * 4. Mesh every structure present; write `case.glb`.
  * 5. Write `report.json` last: its presence means the folder is complete.
@@ -86,6 +88,8 @@ export async function runCase(input: string | string[], outDir: string, options:
   const { volume, report: ingestReport } = await ingest(input, context);
   const ingestMs = Date.now() - started;
   await writeNifti(volume, path.join(outDir, CASE_FILES.ct), 'holocase CT (de-identified)');
+  const ctChunks = writeCtChunks(volume, outDir);
+  ctChunks.catch(() => {}); // awaited before the report; a failure then fails the case
   context.onProgress?.({ stage: 'ingest', fraction: 1 });
   throwIfAborted();
 
@@ -103,6 +107,7 @@ export async function runCase(input: string | string[], outDir: string, options:
   const meshMs = Date.now() - meshStarted;
 
   // 5. Report.
+  await ctChunks;
   const report: CaseReport = {
     version: 1,
     ...(options.label ? { label: options.label } : {}),
