@@ -11,6 +11,7 @@ import { caseLayout } from '../store/caseFolders.ts';
 import { apiRoute } from './apiRoute.ts';
 import { glbVersion } from './caseViews.ts';
 import { serveGlb } from './serveGlb.ts';
+import { servedGlbDir } from '../edit/revisionFiles.ts';
 
 export const caseGlbRoute = apiRoute<{ id: string }>({ auth: 'user' }, async ({ request, rt, user, params }) => {
   const c = caseForUser(rt.db, user!, params.id, 'view');
@@ -19,7 +20,7 @@ export const caseGlbRoute = apiRoute<{ id: string }>({ auth: 'user' }, async ({ 
   const versioned = new URL(request.url).searchParams.get('v') === glbVersion(c.glbEtag);
   return serveGlb(
     request,
-    { caseDir: caseLayout(rt.config.dataDir, c.id).caseDir, etag: c.glbEtag, encodings: c.glbEncodings },
+    { caseDir: servedGlbDir(rt.config.dataDir, c, caseLayout(rt.config.dataDir, c.id).caseDir), etag: c.glbEtag, encodings: c.glbEncodings },
     { cacheControl: versioned ? `private, max-age=${rt.config.glbMaxAgeSeconds}` : 'private, no-cache' },
   );
 });
@@ -29,7 +30,7 @@ export const shareGlbRoute = apiRoute<{ token: string }>({ auth: 'none' }, async
   const { case: c } = caseForShareToken(rt.db, params.token);
   return serveGlb(
     request,
-    { caseDir: caseLayout(rt.config.dataDir, c.id).caseDir, etag: c.glbEtag!, encodings: c.glbEncodings },
+    { caseDir: servedGlbDir(rt.config.dataDir, c, caseLayout(rt.config.dataDir, c.id).caseDir), etag: c.glbEtag!, encodings: c.glbEncodings },
     { cacheControl: 'private, no-cache' },
   );
 });

@@ -18,6 +18,7 @@ import type { JobQueue } from '../jobs/jobQueue.ts';
 import { createJobRecords } from '../jobs/jobRecords.ts';
 import { createModelCatalog, type ModelCatalog } from '../jobs/modelCatalog.ts';
 import { createRedisQueue } from '../jobs/redisQueue.ts';
+import { createRevisionMesher, type RevisionMesher } from '../edit/revisionMesher.ts';
 import { createFailureLimiter, type FailureLimiter } from './failureLimiter.ts';
 
 export interface Runtime extends ModelCatalog {
@@ -26,6 +27,8 @@ export interface Runtime extends ModelCatalog {
   db: Database;
   events: CaseEvents;
   queue: JobQueue;
+  /** Makes the holograms of saved label-map revisions (worker threads, one revision at a time). */
+  mesher: RevisionMesher;
   /** Wrong share codes (per address and overall). */
   shareCodeLimiter: FailureLimiter;
   /** Wrong passwords (per address and overall). */
@@ -55,7 +58,7 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
   const log = options.log ?? createLogger({ level: config.logLevel });
   const db = openDatabase(config.dataDir);
   const events = createCaseEvents();
-  const records = createJobRecords({ db, events, log });
+  const records = createJobRecords({ db, events, log, dataDir: config.dataDir });
   const queue: JobQueue = config.redisUrl
     ? createRedisQueue({ redisUrl: config.redisUrl, db, log, records, dataDir: config.dataDir })
     : createEmbeddedQueue({
@@ -68,12 +71,14 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
         logLevel: config.logLevel,
       });
   await queue.start();
+  const mesher = createRevisionMesher({ db, dataDir: config.dataDir, events, log, projectRoot: options.projectRoot });
   return {
     config,
     log,
     db,
     events,
     queue,
+    mesher,
     secure: options.secure ?? config.https,
     shareCodeLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 200 }),
     loginLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 500 }),
@@ -81,6 +86,7 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     ...createModelCatalog({ modelsDir: config.modelsDir ?? path.join(options.projectRoot, 'models'), log }),
     async close() {
       await queue.close();
+      await mesher.idle();
       db.close();
     },
   };

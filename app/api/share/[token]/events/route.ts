@@ -1,0 +1,24 @@
+// A share link's live events: the case's state, then new revisions and validations (read-only).
+import { apiRoute } from '../../../../../server/http/apiRoute.ts';
+import { caseEventStream, currentStateEvent } from '../../../../../server/http/caseEventStream.ts';
+import { caseSummary } from '../../../../../server/http/caseViews.ts';
+import { caseForShareToken } from '../../../../../server/auth/shareLinks.ts';
+
+export const dynamic = 'force-dynamic';
+export const runtime = 'nodejs';
+
+export const GET = apiRoute<{ token: string }>({ auth: 'none' }, async ({ request, rt, params }) => {
+  const { case: c } = caseForShareToken(rt.db, params.token);
+  const stillValid = () => {
+    try {
+      caseForShareToken(rt.db, params.token);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return caseEventStream(rt.events, c.id, () => currentStateEvent(caseSummary(c)), request.signal, {
+    glbUrl: (v) => `/api/share/${params.token}/model.glb?v=${v}`,
+    stillValid,
+  });
+});

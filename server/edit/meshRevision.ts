@@ -1,0 +1,106 @@
+/**
+ * The hologram of a saved revision: only the structures the edit changed are meshed again (the same
+ * per-structure pipeline as a new case: `meshLabelMap`); every other structure's surface is taken from
+ * the base revision's `meshes.bin` and written into one new GLB with them. Without a usable base
+ * (the model's own output has no `meshes.bin`), every structure is meshed.
+ * A plain stage: files in, files out, no database, no HTTP — run in a worker thread by the server.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Vec3 } from '../../mesh/grid.ts';
+import { writeGlb } from '../../mesh/glbWriter.ts';
+import type { StructureMesh, StructureSpec } from '../../mesh/structure.ts';
+import { CASE_MESH_DEFAULTS } from '../../mesh/buildCaseMeshes.ts';
+import { bodyCentre } from '../../mesh/coordinates.ts';
+import type { StageContext } from '../pipeline/context.ts';
+import type { StructureReport } from '../pipeline/runCase.ts';
+import { labelMapFromVolume } from '../mesh/labelMapFromVolume.ts';
+import { meshLabelMap } from '../mesh/meshLabelMap.ts';
+import { prepareGlbVariants, type GlbVariants } from '../store/glbVariants.ts';
+import { readNifti } from '../volume/nifti.ts';
+import { writeFileAtomically } from '../writeFileAtomically.ts';
+import { readMeshCache, writeMeshCache } from './meshCache.ts';
+import { REVISION_FILES, type RevisionStructures } from './revisionFiles.ts';
+
+export interface MeshRevisionOptions extends StageContext {
+  /** The revision's folder (labels and structure table in; GLB, mesh report and mesh cache out). */
+  dir: string;
+  /** The base revision's folder, whose cached surfaces are reused. */
+  baseDir?: string;
+  /** Labels whose voxels or appearance changed since the base (only these are meshed when a base is usable). */
+  changed?: readonly number[];
+  /** Triangle budget of the whole hologram. */
+  maxTriangles?: number;
+  /** Mesh worker threads (0: mesh on this thread — an edit changes few structures, and a thread costs seconds to start). */
+  workers?: number;
+}
+
+export const MESH_REVISION_DEFAULTS = { maxTriangles: CASE_MESH_DEFAULTS.maxTriangles, workers: 0 };
+
+export interface MeshRevisionResult extends GlbVariants {
+  structures: StructureReport[];
+  /** Labels meshed now (the others came from the base). */
+  meshed: number[];
+  reused: number[];
+  centerLpsMm: Vec3;
+  triangles: number;
+}
+
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/**
+ * 1. Read the label map and structure table.
+ * 2. Reuse the base's surfaces of unchanged structures (same label, name and colour).
+ * 3. Mesh the rest with what is left of the triangle budget.
+ * 4. One GLB around the base's centre (the scene does not jump), mesh report and cache; compressed copies.
+ */
+export async function meshRevision(options: MeshRevisionOptions): Promise<MeshRevisionResult> {
+  const o = { ...MESH_REVISION_DEFAULTS, ...options };
+  // 1. Inputs.
+  const labels = labelMapFromVolume(await readNifti(path.join(o.dir, REVISION_FILES.labels)), 'the revision');
+  const table = JSON.parse(await readFile(path.join(o.dir, REVISION_FILES.structures), 'utf8')) as RevisionStructures;
+  const present = table.structures.filter((s) => s.voxels > 0);
+
+  // 2. Reusable surfaces.
+  const base = o.baseDir && o.changed ? await readMeshCache(path.join(o.baseDir, REVISION_FILES.meshes)) : undefined;
+  const baseReport = o.baseDir ? ((await readFile(path.join(o.baseDir, REVISION_FILES.mesh), 'utf8').then(JSON.parse, () => undefined)) as { centerLpsMm?: Vec3 } | undefined) : undefined;
+  const changed = new Set(o.changed ?? []);
+  const kept: StructureMesh[] = [];
+  for (const s of present) {
+    const old = base?.find((m) => m.structure.label === s.label);
+    if (old && !changed.has(s.label) && old.structure.name === s.name && old.structure.color === s.color && old.structure.displayName === s.displayName) kept.push(old);
+  }
+  const keptLabels = new Set(kept.map((m) => m.structure.label));
+
+  // 3. Mesh the others.
+  const specs: StructureSpec[] = present
+    .filter((s) => !keptLabels.has(s.label))
+    .map((s) => ({ label: s.label, name: s.name, displayName: s.displayName, group: s.group as StructureSpec['group'], color: s.color }));
+  const keptTriangles = kept.reduce((sum, m) => sum + m.structure.triangles, 0);
+  const fresh = specs.length
+    ? (await meshLabelMap(labels, specs, { maxTriangles: Math.max(10_000, o.maxTriangles - keptTriangles), workers: o.workers, onProgress: o.onProgress, log: o.log, signal: o.signal })).meshes
+    : [];
+
+  // 4. GLB, report, cache.
+  const order = new Map(present.map((s, i) => [s.label, i]));
+  const meshes = [...kept, ...fresh].sort((a, b) => order.get(a.structure.label)! - order.get(b.structure.label)!);
+  const centerLpsMm: Vec3 = baseReport?.centerLpsMm ?? bodyCentre(meshes.map((m) => m.mesh));
+  const glb = await writeGlb(meshes, { centerLpsMm });
+  await writeFileAtomically(path.join(o.dir, REVISION_FILES.glb), glb);
+  await writeMeshCache(path.join(o.dir, REVISION_FILES.meshes), meshes);
+  const structures: StructureReport[] = meshes.map((m) => ({
+    label: m.structure.label,
+    name: m.structure.name,
+    displayName: m.structure.displayName,
+    group: m.structure.group,
+    color: m.structure.color,
+    voxelVolumeMl: round(m.structure.voxelVolumeMl),
+    meshVolumeMl: round(m.structure.meshVolumeMl),
+    surfaceCm2: round(m.structure.surfaceCm2),
+    triangles: m.structure.triangles,
+  }));
+  const triangles = meshes.reduce((sum, m) => sum + m.structure.triangles, 0);
+  await writeFileAtomically(path.join(o.dir, REVISION_FILES.mesh), JSON.stringify({ structures, centerLpsMm, triangles }));
+  const variants = await prepareGlbVariants(o.dir);
+  return { ...variants, structures, meshed: fresh.map((m) => m.structure.label), reused: [...keptLabels], centerLpsMm, triangles };
+}
