@@ -6,13 +6,25 @@ import { HolocaseError } from '../errors.ts';
 import type { CaseReport } from '../pipeline/runCase.ts';
 import { CASE_FILES, caseLayout } from '../store/caseFolders.ts';
 
-export async function caseGridDims(dataDir: string, caseId: string): Promise<Vec3> {
+async function readReport(dataDir: string, caseId: string): Promise<CaseReport> {
   try {
-    const report = JSON.parse(await readFile(path.join(caseLayout(dataDir, caseId).caseDir, CASE_FILES.report), 'utf8')) as CaseReport;
-    return report.input.dims;
+    return JSON.parse(await readFile(path.join(caseLayout(dataDir, caseId).caseDir, CASE_FILES.report), 'utf8')) as CaseReport;
   } catch {
     throw new HolocaseError('CONFLICT', 'the case has no finished segmentation to correct');
   }
+}
+
+export async function caseGridDims(dataDir: string, caseId: string): Promise<Vec3> {
+  return (await readReport(dataDir, caseId)).input.dims;
+}
+
+export async function caseGridSpacing(dataDir: string, caseId: string): Promise<Vec3> {
+  return (await readReport(dataDir, caseId)).input.spacingMm;
+}
+
+/** The de-identified CT of a stored case. */
+export function caseCtFile(dataDir: string, caseId: string): string {
+  return path.join(caseLayout(dataDir, caseId).caseDir, CASE_FILES.ct);
 }
 
 export async function ctVoxelCount(dataDir: string, caseId: string): Promise<number> {

@@ -19,6 +19,7 @@ import { createJobRecords } from '../jobs/jobRecords.ts';
 import { createModelCatalog, type ModelCatalog } from '../jobs/modelCatalog.ts';
 import { createRedisQueue } from '../jobs/redisQueue.ts';
 import { createRevisionMesher, type RevisionMesher } from '../edit/revisionMesher.ts';
+import { createEditService, type EditService } from '../edit/editService.ts';
 import { createFailureLimiter, type FailureLimiter } from './failureLimiter.ts';
 
 export interface Runtime extends ModelCatalog {
@@ -29,6 +30,8 @@ export interface Runtime extends ModelCatalog {
   queue: JobQueue;
   /** Makes the holograms of saved label-map revisions (worker threads, one revision at a time). */
   mesher: RevisionMesher;
+  /** Grow from seeds, islands and fill between slices, in a worker thread. */
+  editing: EditService;
   /** Wrong share codes (per address and overall). */
   shareCodeLimiter: FailureLimiter;
   /** Wrong passwords (per address and overall). */
@@ -72,6 +75,7 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
       });
   await queue.start();
   const mesher = createRevisionMesher({ db, dataDir: config.dataDir, events, log, projectRoot: options.projectRoot });
+  const editing = createEditService({ projectRoot: options.projectRoot, log });
   return {
     config,
     log,
@@ -79,6 +83,7 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     events,
     queue,
     mesher,
+    editing,
     secure: options.secure ?? config.https,
     shareCodeLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 200 }),
     loginLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10, global: 500 }),
@@ -87,6 +92,7 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     async close() {
       await queue.close();
       await mesher.idle();
+      await editing.close();
       db.close();
     },
   };

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../server/auth/users.ts';
 import { createShare } from '../../server/auth/shareLinks.ts';
@@ -238,13 +238,81 @@ describe('validation', () => {
   });
 });
 
+describe('grow from seeds, islands and fill between slices over a box', () => {
+  /** Posts an operation; answers the status, the labels over the box and the stats header. */
+  async function operate(client: Client, op: string, meta: unknown, part: string, labels: Uint16Array | Uint8Array) {
+    const bytes = labels instanceof Uint16Array ? gzLabels(labels) : labels;
+    const response = await client.fetch(`/api/cases/${caseId}/${op}`, { method: 'POST', body: form(meta, part, bytes) });
+    if (response.status !== 200) return { status: response.status, error: (await response.json()).error, labels: undefined, stats: undefined };
+    const raw = gunzipSync(new Uint8Array(await response.arrayBuffer()));
+    return { status: 200, labels: new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2), stats: JSON.parse(response.headers.get('x-holocase-edit')!), error: undefined };
+  }
+
+  it('grows seeds over a box into a preview without storing anything', async () => {
+    const [nx, ny, nz] = dims;
+    const box = [10, 10, 20, nx - 10, ny - 10, 60] as const;
+    const [bx, by, bz] = [box[3] - box[0], box[4] - box[1], box[5] - box[2]];
+    const seeds = new Uint16Array(bx * by * bz);
+    // A stroke of "structure 1" at the centre of every fifth slice, "background 2" along the box's edge.
+    for (let k = 0; k < bz; k += 5) {
+      for (let i = Math.floor(bx / 2) - 3; i < Math.floor(bx / 2) + 3; i++) seeds[i + Math.floor(by / 2) * bx + k * bx * by] = 1;
+      for (let i = 0; i < bx; i++) seeds[i + k * bx * by] = 2;
+    }
+    const before = (await alice.json(`/api/cases/${caseId}/revisions`)).body.current;
+    const grown = await operate(carol, 'grow', { box }, 'seeds', seeds);
+    expect(grown.status, JSON.stringify(grown.error)).toBe(200);
+    expect(grown.labels!.length).toBe(seeds.length);
+    expect(grown.stats.voxels).toBe(seeds.length);
+    expect(Number(grown.stats.labels['1']) + Number(grown.stats.labels['2'])).toBe(seeds.length - grown.stats.unreached);
+    for (let p = 0; p < seeds.length; p++) if (seeds[p]) expect(grown.labels![p]).toBe(seeds[p]);
+    expect(new Set(grown.labels)).toEqual(new Set([1, 2]));
+    expect((await alice.json(`/api/cases/${caseId}/revisions`)).body.current).toBe(before);
+    // A HU range leaves air alone.
+    const ranged = await operate(carol, 'grow', { box, huRange: [-200, 3000] }, 'seeds', seeds);
+    expect(ranged.stats.unreached).toBeGreaterThan(0);
+    expect(nz).toBeGreaterThan(60);
+  });
+
+  it('refuses a box outside the grid (400), seeds of the wrong size (400) and a seed bomb (413)', async () => {
+    const outside = await operate(carol, 'grow', { box: [0, 0, 0, dims[0] + 1, 10, 10] }, 'seeds', new Uint16Array(10));
+    expect(outside.status).toBe(400);
+    expect(outside.error.message).toMatch(/not inside the CT grid/);
+    const wrong = await operate(carol, 'grow', { box: [0, 0, 0, 10, 10, 10] }, 'seeds', new Uint16Array(999));
+    expect(wrong.status).toBe(400);
+    const bomb = await operate(carol, 'grow', { box: [0, 0, 0, 10, 10, 10] }, 'seeds', gzipSync(new Uint8Array(50_000_000)));
+    expect(bomb.status).toBe(413);
+  });
+
+  it('keeps the largest island and fills between painted slices', async () => {
+    const box = [0, 0, 0, 30, 30, 12] as const;
+    const [bx, by] = [30, 30];
+    const labels = new Uint16Array(30 * 30 * 12);
+    const set = (i: number, j: number, k: number, v: number) => (labels[i + j * bx + k * bx * by] = v);
+    for (let k = 0; k < 4; k++) for (let j = 0; j < 6; j++) for (let i = 0; i < 6; i++) set(i, j, k, 7);
+    set(20, 20, 5, 7);
+    const islands = await operate(carol, 'islands', { box, label: 7, mode: 'keep-largest' }, 'labels', labels);
+    expect(islands.status).toBe(200);
+    expect(islands.stats.removed).toBe(1);
+    expect(islands.labels![20 + 20 * bx + 5 * bx * by]).toBe(0);
+
+    const slices = new Uint16Array(labels.length);
+    for (const k of [2, 9]) for (let j = 10; j < 20; j++) for (let i = 10; i < 20; i++) slices[i + j * bx + k * bx * by] = 4;
+    const filled = await operate(carol, 'fill-between', { box, label: 4, axis: 2 }, 'labels', slices);
+    expect(filled.status).toBe(200);
+    for (let k = 3; k < 9; k++) expect(filled.labels![15 + 15 * bx + k * bx * by]).toBe(4);
+    expect(filled.labels![15 + 15 * bx + 11 * bx * by]).toBe(0);
+  });
+});
+
 describe('access', () => {
   it('another team (even an administrator) gets 404 on every read and write; signed-out callers 401; share links have no write route', async () => {
     expect((await bob.json(`/api/cases/${caseId}/revisions`)).status).toBe(404);
     expect((await save(bob, { baseRevision: 4, structures: {} }, withBlock(original, 200))).status).toBe(404);
     expect((await bob.json(`/api/cases/${caseId}/revisions/0/restore`, { method: 'POST' })).status).toBe(404);
     expect((await bob.json(`/api/cases/${caseId}/structures/1/validation`, { method: 'PUT' })).status).toBe(404);
+    expect((await bob.fetch(`/api/cases/${caseId}/grow`, { method: 'POST', body: form({ box: [0, 0, 0, 2, 2, 2] }, 'seeds', gzLabels(new Uint16Array(8).fill(1))) })).status).toBe(404);
     const anonymous = new Client(server.url);
+    expect((await anonymous.fetch(`/api/cases/${caseId}/grow`, { method: 'POST', body: form({ box: [0, 0, 0, 2, 2, 2] }, 'seeds', gzLabels(new Uint16Array(8).fill(1))) })).status).toBe(401);
     expect((await save(anonymous, { baseRevision: 4, structures: {} }, withBlock(original, 200))).status).toBe(401);
     expect((await anonymous.json(`/api/cases/${caseId}/structures/1/validation`, { method: 'PUT' })).status).toBe(401);
     for (const write of [`/api/share/${shareToken}/revisions`, `/api/share/${shareToken}`, `/api/share/${shareToken}/events`]) {
