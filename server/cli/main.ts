@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   run: { summary: 'ingest → segment → mesh into a folder', load: () => import('./run.ts') },
   serve: { summary: 'start the web server (what `npm start` runs)', load: () => import('./serve.ts') },
   worker: { summary: 'run a job worker on Redis (scale-out mode)', load: () => import('./worker.ts') },
+  dataset: { summary: 'export validated cases for training: dataset export -o DIR (nnU-Net v2, MONAI)', load: () => import('./dataset.ts') },
   user: { summary: 'manage local accounts: user add <name> [--admin]', load: () => import('./user.ts') },
 };
 
