@@ -34,6 +34,8 @@ export interface GrowFromSeedsOptions {
   distanceWeight?: number;
   /** HU difference between neighbours whose step costs 1 per mm. */
   edgeScale?: number;
+  /** Pass 1 runs on a grid of about this spacing when the CT is finer (blocks of whole voxels). */
+  coarseSpacingMm?: number;
   /** Pass 2: width of the band around pass 1's borders that is grown again, in mm (0: no pass 2). */
   refineBandMm?: number;
   /** Pass 2: iterations of edge-preserving (Perona–Malik) diffusion of the CT. */
@@ -48,6 +50,7 @@ export interface GrowFromSeedsOptions {
 
 export const GROW_DEFAULTS = {
   smoothingMm: 2,
+  coarseSpacingMm: 1.6,
   distanceWeight: 0.01,
   edgeScale: 5,
   refineBandMm: 6,
@@ -109,16 +112,18 @@ export function gaussianSmooth(data: ArrayLike<number>, dims: Vec3, spacing: Vec
 
 /**
  * Perona–Malik anisotropic diffusion (6 neighbours, exponential conductance): smooths noise inside
- * tissues while keeping the edges between them. Returns a new array (or `image` itself after 0 steps).
+ * tissues while keeping the edges between them (flux d·exp(−d²/K²)). With `within`, only voxels of
+ * that mask are updated (the others keep their values): pass 2 needs the diffused CT only near
+ * pass 1's borders. Returns a new array.
  */
-export function anisotropicDiffusion(image: Float32Array, dims: Vec3, spacing: Vec3, iterations: number, conductanceHu: number): Float32Array {
+export function anisotropicDiffusion(image: Float32Array, dims: Vec3, spacing: Vec3, iterations: number, conductanceHu: number, within?: Uint8Array): Float32Array {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   let src: Float32Array = image;
-  let dst: Float32Array = new Float32Array(image.length);
+  let dst: Float32Array = image.slice();
   const k2 = conductanceHu * conductanceHu;
   const minSpacing = Math.min(...spacing);
-  const w = spacing.map((s) => (minSpacing / s) ** 2);
+  const [wx, wy, wz] = spacing.map((s) => (minSpacing / s) ** 2);
   const dt = 1 / 7;
   const g = (d: number) => d * Math.exp(-(d * d) / k2);
   for (let it = 0; it < iterations; it++) {
@@ -127,13 +132,17 @@ export function anisotropicDiffusion(image: Float32Array, dims: Vec3, spacing: V
         let p = j * nx + k * plane;
         for (let i = 0; i < nx; i++, p++) {
           const v = src[p];
+          if (within && !within[p]) {
+            dst[p] = v;
+            continue;
+          }
           let flow = 0;
-          if (i > 0) flow += w[0] * g(src[p - 1] - v);
-          if (i < nx - 1) flow += w[0] * g(src[p + 1] - v);
-          if (j > 0) flow += w[1] * g(src[p - nx] - v);
-          if (j < ny - 1) flow += w[1] * g(src[p + nx] - v);
-          if (k > 0) flow += w[2] * g(src[p - plane] - v);
-          if (k < nz - 1) flow += w[2] * g(src[p + plane] - v);
+          if (i > 0) flow += wx * g(src[p - 1] - v);
+          if (i < nx - 1) flow += wx * g(src[p + 1] - v);
+          if (j > 0) flow += wy * g(src[p - nx] - v);
+          if (j < ny - 1) flow += wy * g(src[p + nx] - v);
+          if (k > 0) flow += wz * g(src[p - plane] - v);
+          if (k < nz - 1) flow += wz * g(src[p + plane] - v);
           dst[p] = v + dt * flow;
         }
       }
@@ -245,11 +254,78 @@ function borderBand(labels: Uint16Array, dims: Vec3, steps: number): Uint8Array 
   return band;
 }
 
+/** Per-axis block size that brings the spacing up to about `targetMm` (1 where it already is). */
+function coarseFactors(spacing: Vec3, targetMm: number): Vec3 {
+  return spacing.map((s) => Math.max(1, Math.floor(targetMm / s + 1e-6))) as Vec3;
+}
+
 /**
- * 1. Pass 1: every seed in the heap at cost 0; compete on the Gaussian-smoothed CT.
- * 2. Pass 2: free the band around pass 1's borders (seeds stay), put the fixed voxels bordering it in
- *    the heap at cost 0 with their labels, compete again on the diffusion-smoothed CT.
- * 3. Count the labels.
+ * Pass 1 on a coarser grid (blocks of `f` voxels: mean CT, the block's most frequent seed label), its
+ * labels written back to every voxel of each block. Unreached blocks stay 0.
+ */
+function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Vec3, o: typeof GROW_DEFAULTS & GrowFromSeedsOptions): Uint16Array {
+  const [nx, ny, nz] = dims;
+  const cd = dims.map((d, a) => Math.ceil(d / f[a]!)) as Vec3;
+  const [cx, cy] = cd;
+  const cn = cd[0] * cd[1] * cd[2];
+  const sum = new Float32Array(cn);
+  const count = new Uint16Array(cn);
+  const seedVotes = new Map<number, Map<number, number>>();
+  for (let k = 0; k < nz; k++) {
+    const ck = Math.floor(k / f[2]);
+    for (let j = 0; j < ny; j++) {
+      const row = Math.floor(j / f[1]) * cx + ck * cx * cy;
+      let p = j * nx + k * nx * ny;
+      for (let i = 0; i < nx; i++, p++) {
+        const c = row + Math.floor(i / f[0]);
+        sum[c] += ct[p]!;
+        count[c]++;
+        const seed = seeds[p];
+        if (seed) {
+          let votes = seedVotes.get(c);
+          if (!votes) seedVotes.set(c, (votes = new Map()));
+          votes.set(seed, (votes.get(seed) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  for (let c = 0; c < cn; c++) sum[c] /= count[c]!;
+  const coarseSeeds = new Uint16Array(cn);
+  for (const [c, votes] of seedVotes) {
+    let best = 0;
+    let most = 0;
+    for (const [label, n] of votes) if (n > most) (best = label), (most = n);
+    coarseSeeds[c] = best;
+  }
+  const coarseSpacing = o.spacing.map((s, a) => s * f[a]!) as Vec3;
+  const labels = new Uint16Array(cn);
+  const done = new Uint8Array(cn);
+  const cost = new Float32Array(cn).fill(Infinity);
+  const heap = new VoxelHeap(cost);
+  for (let c = 0; c < cn; c++) if (coarseSeeds[c]) (labels[c] = coarseSeeds[c]), heap.push(c, 0);
+  compete({ image: gaussianSmooth(sum, cd, coarseSpacing, o.smoothingMm), ct: sum, dims: cd, spacing: coarseSpacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity], labels, done, cost, heap });
+  const out = new Uint16Array(nx * ny * nz);
+  for (let k = 0; k < nz; k++) {
+    const ck = Math.floor(k / f[2]);
+    for (let j = 0; j < ny; j++) {
+      const row = Math.floor(j / f[1]) * cx + ck * cx * cy;
+      let p = j * nx + k * nx * ny;
+      for (let i = 0; i < nx; i++, p++) {
+        const c = row + Math.floor(i / f[0]);
+        out[p] = done[c] ? labels[c]! : 0;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * 1. Pass 1: every seed in the heap at cost 0; compete on the Gaussian-smoothed CT — on a grid of about
+ *    `coarseSpacingMm` when the CT is finer (a 0.8 mm CT: blocks of 2×2×1), which is what keeps a
+ *    300³ region within seconds.
+ * 2. Pass 2 (full resolution): free the band around pass 1's borders (seeds stay), put the voxels
+ *    bordering it in the heap at cost 0 with their labels, compete again on the diffusion-smoothed CT.
+ * 3. Voxels outside the HU range are 0; count the labels.
  */
 export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, options: GrowFromSeedsOptions): GrowResult {
   const o = { ...GROW_DEFAULTS, ...options };
@@ -258,64 +334,76 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
   if (ct.length !== n || seeds.length !== n) {
     throw new HolocaseError('BAD_REQUEST', `grow from seeds: the CT has ${ct.length} voxels and the seeds ${seeds.length}; the region ${dims.join('×')} needs ${n}`);
   }
-  const labels = new Uint16Array(n);
-  const done = new Uint8Array(n);
+  let seedCount = 0;
+  for (let p = 0; p < n; p++) if (seeds[p]) seedCount++;
+  if (seedCount === 0) throw new HolocaseError('BAD_REQUEST', 'grow from seeds needs at least one painted seed');
+  const huRange = o.huRange ?? ([-Infinity, Infinity] as [number, number]);
   const cost = new Float32Array(n).fill(Infinity);
   const heap = new VoxelHeap(cost);
-  let seedCount = 0;
-  for (let p = 0; p < n; p++) {
-    if (!seeds[p]) continue;
-    labels[p] = seeds[p];
-    heap.push(p, 0);
-    seedCount++;
-  }
-  if (seedCount === 0) throw new HolocaseError('BAD_REQUEST', 'grow from seeds needs at least one painted seed');
-  const passes = o.refineBandMm > 0 ? 2 : 1;
+  const done = new Uint8Array(n);
+  let labels: Uint16Array;
   let fixed = 0;
   const every = Math.max(1, Math.floor(n / 50));
-  const onFixed = o.onProgress && (() => ++fixed % every === 0 && o.onProgress!(Math.min(1, fixed / (n * passes))));
-  const common = { ct, dims, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity] as [number, number], labels, done, cost, heap, onFixed };
+  const onFixed = o.onProgress && (() => ++fixed % every === 0 && o.onProgress!(Math.min(1, fixed / (2 * n))));
 
   // 1. Pass 1.
-  compete({ ...common, image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm) });
+  const f = coarseFactors(o.spacing, o.coarseSpacingMm);
+  if (f.every((x) => x === 1)) {
+    labels = new Uint16Array(n);
+    for (let p = 0; p < n; p++) if (seeds[p]) (labels[p] = seeds[p]!), heap.push(p, 0);
+    compete({ image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm), ct, dims, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, done, cost, heap, onFixed });
+  } else {
+    labels = coarsePass(ct, seeds, dims, f, o);
+    for (let p = 0; p < n; p++) {
+      if (seeds[p]) labels[p] = seeds[p]!;
+      done[p] = labels[p] ? 1 : 0;
+    }
+  }
 
   // 2. Pass 2.
-  if (passes === 2) {
+  if (o.refineBandMm > 0) {
     const steps = Math.max(1, Math.round(o.refineBandMm / Math.min(...o.spacing)));
     const band = borderBand(labels, dims, steps);
+    // The diffused CT is needed in the band only; a voxel there depends on voxels up to `iterations` away.
+    const reach = borderBand(labels, dims, steps + o.diffusionIterations);
     for (let p = 0; p < n; p++) {
       if (band[p] && !seeds[p]) {
         done[p] = 0;
         cost[p] = Infinity;
       }
     }
+    // Fixed voxels next to a freed one start pass 2 (collected first, so the scan does not feed itself).
     const plane = nx * ny;
+    const starts: number[] = [];
     for (let p = 0; p < n; p++) {
       if (!done[p] || !labels[p]) continue;
       const i = p % nx;
       const j = ((p - i) / nx) % ny;
       const k = (p - i - j * nx) / plane;
-      const touches =
+      if (
         (i > 0 && !done[p - 1]) || (i < nx - 1 && !done[p + 1]) || (j > 0 && !done[p - nx]) ||
-        (j < ny - 1 && !done[p + nx]) || (k > 0 && !done[p - plane]) || (k < nz - 1 && !done[p + plane]);
-      if (touches) {
-        done[p] = 0;
-        heap.push(p, 0);
-      }
+        (j < ny - 1 && !done[p + nx]) || (k > 0 && !done[p - plane]) || (k < nz - 1 && !done[p + plane])
+      ) starts.push(p);
+    }
+    for (const p of starts) {
+      done[p] = 0;
+      heap.push(p, 0);
     }
     for (let p = 0; p < n; p++) if (!done[p] && !heap.has(p)) labels[p] = 0;
-    const image = anisotropicDiffusion(Float32Array.from(ct as ArrayLike<number>), dims, o.spacing, o.diffusionIterations, o.diffusionConductanceHu);
-    compete({ ...common, image });
+    const image = anisotropicDiffusion(Float32Array.from(ct as ArrayLike<number>), dims, o.spacing, o.diffusionIterations, o.diffusionConductanceHu, reach);
+    compete({ image, ct, dims, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, done, cost, heap, onFixed });
   }
 
-  // 3. Counts.
+  // 3. HU range and counts.
+  const [lo, hi] = huRange;
   const counts = new Map<number, number>();
   let unreached = 0;
   for (let p = 0; p < n; p++) {
-    if (!done[p]) {
+    const v = ct[p]!;
+    if (!done[p] || (!seeds[p] && (v < lo || v > hi))) {
       labels[p] = 0;
       unreached++;
-    } else counts.set(labels[p], (counts.get(labels[p]) ?? 0) + 1);
+    } else counts.set(labels[p]!, (counts.get(labels[p]!) ?? 0) + 1);
   }
   return { labels, counts, unreached };
 }
