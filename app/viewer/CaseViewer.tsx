@@ -1,22 +1,31 @@
 'use client';
 /**
- * A case in 3D: structure panel and cutting-plane controls on the side, the canvas with view presets,
- * the name of the structure under the pointer, and "View in AR / VR" where the browser supports it.
- * Load it with `next/dynamic` and `ssr: false` (WebGL and WebXR exist only in the browser).
+ * A case in 3D and in CT slices: structure panel, cutting plane, CT window and overlay controls (and,
+ * for users who may edit, the editing tools and revisions) on the side; the 3D canvas with view
+ * presets and the axial, coronal and sagittal views beside it; "View in AR / VR" where the browser
+ * supports it. Load it with `next/dynamic` and `ssr: false` (WebGL and WebXR exist only in the browser).
  */
 import { Canvas } from '@react-three/fiber';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import { ClipControls } from './ClipControls.tsx';
+import { EditPanel } from './editing/EditPanel.tsx';
+import { labelTableFrom } from './editing/labelTable.ts';
+import { RevisionPanel } from './editing/RevisionPanel.tsx';
+import { EditSessionContext, useNewEditSession } from './editing/useEditSession.ts';
+import { SliceControls } from './slices/SliceControls.tsx';
+import { SliceViews } from './slices/SliceViews.tsx';
+import { useCaseVolumes, VolumeContext } from './slices/useCaseVolumes.ts';
 import { StructureInfo } from './StructureInfo.tsx';
 import { StructureList } from './StructureList.tsx';
 import { isTestHookEnabled } from './TestHook.tsx';
 import { useCaseModel } from './useCaseModel.ts';
-import { createViewerStore, ViewerStoreContext } from './viewerStore.ts';
+import { createViewerStore, ViewerStoreContext, type ValidationMark } from './viewerStore.ts';
 import { ViewerScene } from './ViewerScene.tsx';
 import { ViewToolbar } from './ViewToolbar.tsx';
 import { createCaseXRStore } from './xr/caseXRStore.ts';
 import { XRButtons } from './xr/XRButtons.tsx';
+import type { RevisionProgress } from '../ui/useRevisionEvents.ts';
 
 export interface CaseViewerProps {
   /** Where the GLB is (`/api/cases/<id>/model.glb` or `/api/share/<token>/model.glb`). */
@@ -25,9 +34,19 @@ export interface CaseViewerProps {
   expectedBytes?: number;
   /** Shown as the XR panel's title. */
   title: string;
+  /** The CT and label map for the slice views (`…/ct`, `…/labels`); without them, 3D only. */
+  volumes?: { ct: string; labels: string };
+  /** The case's current revision: when it changes, the label map is loaded again (unless there are unsaved edits). */
+  revision?: number;
+  /** Set for a signed-in user who may edit the case: the case id that revisions are saved to. */
+  editCaseId?: string;
+  /** Which structures (by label) are validated, and by whom. */
+  validation?: Record<number, ValidationMark | null>;
+  /** A revision on its way (saved, being meshed, failed to mesh), for the status line. */
+  pendingRevision?: RevisionProgress | null;
 }
 
-export default function CaseViewer({ glbUrl, expectedBytes, title }: CaseViewerProps) {
+export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revision = 0, editCaseId, validation, pendingRevision }: CaseViewerProps) {
   const load = useCaseModel(glbUrl, expectedBytes);
   const store = useMemo(createViewerStore, []);
   const [testHook] = useState(isTestHookEnabled);
@@ -36,45 +55,106 @@ export default function CaseViewer({ glbUrl, expectedBytes, title }: CaseViewerP
   const session = useStore(xrStore, (s) => s.session);
   useEffect(() => () => xrStore.destroy(), [xrStore]);
 
+  // The label map on screen: the current revision, unless an older one is being viewed. `base` is the
+  // revision the map in memory stands for (a save of this page's edits moves it without a download);
+  // a newer revision from elsewhere is loaded only when nothing is left unsaved (the edit panel offers
+  // to load it otherwise).
+  const viewing = useStore(store, (s) => s.viewingRevision);
+  const unsaved = useStore(store, (s) => s.unsaved);
+  const [loaded, setLoaded] = useState(revision);
+  const [base, setBase] = useState(revision);
+  const loadCurrent = useCallback(() => {
+    setLoaded(revision);
+    setBase(revision);
+  }, [revision]);
+  useEffect(() => {
+    if (revision !== base && !unsaved) loadCurrent();
+  }, [revision, base, unsaved, loadCurrent]);
+  const urls = useMemo(
+    () => (volumes ? { ct: volumes.ct, labels: viewing !== null ? `${volumes.labels}?revision=${viewing}` : `${volumes.labels}?v=${loaded}` } : null),
+    [volumes, viewing, loaded],
+  );
+  const caseVolumes = useCaseVolumes(urls, store);
+  const editSession = useNewEditSession(caseVolumes.labels);
+
   const model = load.status === 'ready' ? load.model : null;
   useEffect(() => {
-    if (model) store.getState().setStructures(model.structures.map(({ name, displayName, group, color, volumeMl }) => ({ name, displayName, group, color, volumeMl })));
+    if (!model) return;
+    const s = store.getState();
+    s.setStructures(model.structures.map(({ name, displayName, group, color, volumeMl, label }) => ({ name, displayName, group, color, volumeMl, label })));
+    s.setSceneCenter(model.centerLpsMm ?? null);
+    s.setLabelTable(labelTableFrom(model.structures, s.labelTable));
   }, [model, store]);
+  useEffect(() => store.getState().setEditCase(editCaseId ?? null), [editCaseId, store]);
+  useEffect(() => store.getState().setValidation(validation ?? {}), [validation, store]);
+  useEffect(() => {
+    const s = store.getState();
+    if (editSession) s.setHistory(editSession.history.depth(), false);
+    s.labelsChanged();
+  }, [editSession, store]);
 
   return (
     <ViewerStoreContext.Provider value={store}>
-      <div className="viewer">
-        <aside className="viewer-side">
-          <XRButtons store={xrStore} />
-          {model && <StructureList model={model} />}
-          {model && <ClipControls model={model} />}
-        </aside>
-        <div className="viewer-main">
-          <ViewToolbar />
-          <div className="viewer-canvas" data-testid="viewer-canvas" data-state={load.status}>
-            {model ? (
-              <Canvas
-                flat
-                dpr={[1, 2]}
-                frameloop={session ? 'always' : 'demand'}
-                gl={{ antialias: !testHook, powerPreference: 'high-performance' }}
-                camera={{ fov: 35, near: 0.01, far: 20, position: [0, 0, 1.5] }}
-                onPointerMissed={() => store.getState().select(null)}
-              >
-                <ViewerScene model={model} xrStore={xrStore} title={title} testHook={testHook} />
-              </Canvas>
-            ) : load.status === 'failed' ? (
-              <p className="viewer-message error" role="alert">
-                {load.error}
-              </p>
-            ) : load.status === 'loading' ? (
-              <LoadProgress fraction={load.fraction} loadedBytes={load.loadedBytes} />
-            ) : null}
+      <VolumeContext.Provider value={caseVolumes}>
+        <EditSessionContext.Provider value={editSession}>
+          <div className={volumes ? 'viewer with-slices' : 'viewer'}>
+            <aside className="viewer-side">
+              <XRButtons store={xrStore} />
+              {model && <StructureList model={model} />}
+              {volumes && <SliceControls />}
+              {editCaseId && volumes && <EditPanel caseId={editCaseId} revision={revision} baseRevision={base} onSaved={setBase} onLoadCurrent={loadCurrent} />}
+              {editCaseId && volumes && <RevisionPanel caseId={editCaseId} revision={revision} />}
+              {model && <ClipControls model={model} />}
+            </aside>
+            <div className="viewer-main">
+              <ViewToolbar />
+              <div className="viewer-views">
+                <div className="viewer-canvas" data-testid="viewer-canvas" data-state={load.status} data-glb={load.status === 'ready' ? load.url : ''}>
+                  {model ? (
+                    <Canvas
+                      flat
+                      dpr={[1, 2]}
+                      frameloop={session ? 'always' : 'demand'}
+                      gl={{ antialias: !testHook, powerPreference: 'high-performance' }}
+                      camera={{ fov: 35, near: 0.01, far: 20, position: [0, 0, 1.5] }}
+                      onPointerMissed={() => store.getState().select(null)}
+                    >
+                      <ViewerScene model={model} xrStore={xrStore} title={title} testHook={testHook} />
+                    </Canvas>
+                  ) : load.status === 'failed' ? (
+                    <p className="viewer-message error" role="alert">
+                      {load.error}
+                    </p>
+                  ) : load.status === 'loading' ? (
+                    <LoadProgress fraction={load.fraction} loadedBytes={load.loadedBytes} />
+                  ) : null}
+                  {model && <StructureInfo model={model} />}
+                  <RevisionBadge updating={load.status === 'ready' && load.updating} pending={pendingRevision ?? null} />
+                </div>
+                {volumes && <SliceViews />}
+              </div>
+            </div>
           </div>
-          {model && <StructureInfo model={model} />}
-        </div>
-      </div>
+        </EditSessionContext.Provider>
+      </VolumeContext.Provider>
     </ViewerStoreContext.Provider>
+  );
+}
+
+/** What is happening to the hologram: a new revision being meshed, or loading. */
+function RevisionBadge({ updating, pending }: { updating: boolean; pending: RevisionProgress | null }) {
+  const text = updating
+    ? 'Loading the new hologram…'
+    : pending?.state === 'failed'
+      ? `Revision ${pending.revision} could not be meshed: ${pending.error?.message ?? 'unknown error'}`
+      : pending
+        ? `Revision ${pending.revision}: making its hologram${pending.percent != null ? ` ${Math.round(pending.percent)} %` : '…'}`
+        : null;
+  if (!text) return null;
+  return (
+    <p className="viewer-badge" role="status" data-testid="revision-badge">
+      {text}
+    </p>
   );
 }
 

@@ -1,9 +1,11 @@
 'use client';
 /**
  * The structure panel: structures grouped by tissue, each group and each structure with a visibility
- * switch, an opacity slider and "isolate" (show only this).
+ * switch, an opacity slider and "isolate" (show only this), who validated it (and, for users who may
+ * edit, a switch to validate it or take the mark back).
  */
 import { useState } from 'react';
+import { api, formatDate } from '../ui/api.ts';
 import type { TissueGroup } from '../../models/anatomy-types.ts';
 import { GROUP_LABELS, type CaseModelData } from './caseStructures.ts';
 import { isStructureVisible, useViewer, useViewerStore, type StructureEntry } from './viewerStore.ts';
@@ -83,7 +85,35 @@ function StructureRow({ structure }: { structure: StructureEntry }) {
       <button type="button" className={isolated ? 'small on' : 'small'} onClick={() => actions.isolate('structure', structure.name)}>
         Isolate
       </button>
+      {structure.label !== undefined && <ValidationMarkRow label={structure.label} name={structure.displayName} />}
     </li>
+  );
+}
+
+/** "Validated by alice, 24 Nov" and, for users who may edit, the switch that sets or clears it. */
+function ValidationMarkRow({ label, name }: { label: number; name: string }) {
+  const mark = useViewer((s) => s.validation[label] ?? null);
+  const caseId = useViewer((s) => s.editCaseId);
+  const [error, setError] = useState<string | null>(null);
+  if (!mark && !caseId) return null;
+  return (
+    <div className="validation-row" data-testid={`validation-${label}`}>
+      {caseId ? (
+        <label className="switch">
+          <input
+            type="checkbox"
+            checked={!!mark}
+            aria-label={`${name} validated`}
+            onChange={(e) => api.setValidated(caseId, label, e.target.checked).then(() => setError(null), (err: Error) => setError(err.message))}
+            data-testid={`validate-${label}`}
+          />
+          <span className={mark ? 'validated' : 'muted small-text'}>{mark ? `Validated by ${mark.by}, ${formatDate(mark.at)}` : 'Not validated'}</span>
+        </label>
+      ) : (
+        <span className="validated">Validated by {mark!.by}, {formatDate(mark!.at)}</span>
+      )}
+      {error && <span className="error small-text">{error}</span>}
+    </div>
   );
 }
 

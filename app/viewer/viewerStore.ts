@@ -8,6 +8,10 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { Vec3 } from '../../mesh/grid.ts';
 import type { TissueGroup } from '../../models/anatomy-types.ts';
+import { createEditState, type EditState } from './editing/editState.ts';
+
+export type { ValidationMark } from './editing/editState.ts';
+import { createSliceViewState, type SliceViewState } from './slices/sliceState.ts';
 
 export type ViewPreset = 'anterior' | 'posterior' | 'left' | 'right' | 'superior';
 
@@ -18,6 +22,8 @@ export interface StructureEntry {
   group: TissueGroup;
   color: string;
   volumeMl?: number;
+  /** Label value in the label map. */
+  label?: number;
 }
 
 export interface ClipState {
@@ -30,7 +36,8 @@ export interface ClipState {
   pitchDeg: number;
 }
 
-export interface ViewerState {
+/** The 3D viewer's own state, plus the slice views' (`slices/sliceState.ts`) and the editing tools' (`editing/editState.ts`). */
+export interface ViewerState extends SliceViewState, EditState {
   structures: StructureEntry[];
   /** Structures hidden by the user (name → true). */
   hidden: Record<string, true>;
@@ -52,6 +59,7 @@ export interface ViewerState {
   /** XR: bumped to put the model back in front of the user. */
   xrPlacementNonce: number;
 
+  /** A new model's structures; the user's hiding and opacity of structures that remain are kept. */
   setStructures(structures: StructureEntry[]): void;
   toggleStructure(name: string): void;
   /** Hides the group when any of it is visible, shows all of it otherwise. */
@@ -93,6 +101,8 @@ const INITIAL_CLIP: ClipState = { enabled: false, offset: 0, yawDeg: 0, pitchDeg
 /** Creates the store of one viewer. */
 export function createViewerStore(): ViewerStore {
   return createStore<ViewerState>()((set, get) => ({
+    ...createSliceViewState(set),
+    ...createEditState(set),
     structures: [],
     hidden: {},
     opacity: {},
@@ -106,7 +116,15 @@ export function createViewerStore(): ViewerStore {
     xrPose: 'supine',
     xrPlacementNonce: 0,
 
-    setStructures: (structures) => set({ structures, opacity: initialOpacity(structures) }),
+    setStructures: (structures) =>
+      set((s) => {
+        if (s.structures.length === 0) return { structures, opacity: initialOpacity(structures) };
+        // A new revision of the same case: keep what the user set for the structures that are still there.
+        const names = new Set(structures.map((x) => x.name));
+        const keep = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([name]) => names.has(name)));
+        const fresh = structures.filter((x) => !s.structures.some((old) => old.name === x.name));
+        return { structures, hidden: keep(s.hidden), opacity: { ...initialOpacity(fresh), ...keep(s.opacity) } };
+      }),
     toggleStructure: (name) =>
       set((s) => {
         const hidden = { ...s.hidden };

@@ -5,8 +5,8 @@
  *
  *   GET …/ct             the chunk manifest (JSON; `volumeChunks.ts`), built on first use if missing
  *   GET …/ct/<n>?v=<b>   chunk n: gzip bytes of int16 voxels (inflated by the browser)
- *   GET …/labels         the current revision's label map as stored (gzip NIfTI-1), `?revision=n`
- *                        for an older one (signed-in users only)
+ *   GET …/labels         the current revision's label map as stored (gzip NIfTI-1; `server/edit`
+ *                        keeps the revisions), `?revision=n` for an older one (signed-in users only)
  *
  * where … is `/api/cases/<id>` or `/api/share/<token>`. Chunks and revisions never change, so a
  * signed-in user's browser may keep them; share-link answers are always revalidated.
@@ -20,6 +20,10 @@ import { caseForShareToken } from '../auth/shareLinks.ts';
 import { CASE_FILES, caseLayout } from '../store/caseFolders.ts';
 import path from 'node:path';
 import type { CaseRow } from '../store/cases.ts';
+import type { Database } from '../store/database.ts';
+import { ensureRevisions } from '../edit/modelRevision.ts';
+import { revisionLabelsFile } from '../edit/revisionFiles.ts';
+import { getRevision, latestRevision } from '../edit/revisionRows.ts';
 import { ctChunkStream, ensureCtChunks } from '../store/ctChunkStore.ts';
 import { apiRoute, jsonResponse, type ApiContext } from './apiRoute.ts';
 
@@ -60,10 +64,20 @@ function notModified(request: Request, etag: string, headers: Headers): Response
   return new Response(null, { status: 304, headers });
 }
 
-/** The file holding a revision's label map (the current one when `revision` is undefined). */
-async function labelsFileOf(_dataDir: string, _c: CaseRow, caseDir: string, revision: number | undefined): Promise<{ file: string; revision: number }> {
-  if (revision !== undefined && revision !== 0) throw new HolocaseError('NOT_FOUND', `this case has no revision ${revision}`);
-  return { file: path.join(caseDir, CASE_FILES.labels), revision: 0 };
+/**
+ * The file holding a revision's label map (the current one, the newest, when `revision` is undefined).
+ * A case without revision rows yet gets its revision 0 recorded first.
+ */
+function labelsFileOf(db: Database, dataDir: string, c: CaseRow, caseDir: string, revision: number | undefined): { file: string; revision: number } {
+  ensureRevisions(db, dataDir, c);
+  const current = latestRevision(db, c.id);
+  if (current < 0) {
+    if (revision !== undefined && revision !== 0) throw new HolocaseError('NOT_FOUND', `this case has no revision ${revision}`);
+    return { file: path.join(caseDir, CASE_FILES.labels), revision: 0 };
+  }
+  const n = revision ?? current;
+  if (!getRevision(db, c.id, n)) throw new HolocaseError('NOT_FOUND', `this case has no revision ${n}`);
+  return { file: revisionLabelsFile(dataDir, c.id, n), revision: n };
 }
 
 const KEEP = 'private, max-age=31536000, immutable, no-transform';
@@ -110,7 +124,7 @@ function labelsRoute<P>(audience: Audience<P>) {
     const asked = new URL(ctx.request.url).searchParams.get('revision');
     if (asked !== null && !anyRevision) throw new HolocaseError('FORBIDDEN', 'a share link shows the current revision only');
     if (asked !== null && !/^\d{1,6}$/.test(asked)) throw new HolocaseError('BAD_REQUEST', `revision must be a revision number (got "${asked.slice(0, 20)}")`);
-    const { file, revision } = await labelsFileOf(ctx.rt.config.dataDir, c, caseDir, asked === null ? undefined : Number(asked));
+    const { file, revision } = labelsFileOf(ctx.rt.db, ctx.rt.config.dataDir, c, caseDir, asked === null ? undefined : Number(asked));
     const info = await stat(file).catch(() => {
       throw new HolocaseError('NOT_FOUND', asked === null ? 'this case has no label map' : `revision ${asked} has no label map`);
     });

@@ -15,6 +15,7 @@ import type { ViewerTestApi as Hook } from '../../app/viewer/TestHook.tsx';
 import type { StructureEntry } from '../../app/viewer/viewerStore.ts';
 import { chromiumAvailable, iwerInitScript, launchChromium, newXrContext, VIEWPORT } from './chromium.ts';
 import { PROJECT_ROOT, startHolocaseServer, type HolocaseServer } from './holocaseServer.ts';
+import { signInFirstTime } from './signIn.ts';
 import { decodePng, fractionChanged, fractionUnlike, type Image } from './png.ts';
 import { aimQuaternion, clickControllerButton, setController, setControllerButton, setHand, setPinch, waitFrames, type Vec3 } from './xrDriver.ts';
 
@@ -125,13 +126,7 @@ describeBrowser('viewer in Chromium against a running server', () => {
     const page = await context.newPage();
     await page.goto(`${server.url}/`);
     await page.waitForURL(/\/login\?next=/);
-    await page.getByTestId('username').fill('surgeon');
-    await page.getByTestId('password').fill(password);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('new-password').fill(NEW_PASSWORD);
-    await page.getByTestId('repeat-password').fill(NEW_PASSWORD);
-    await page.getByTestId('change-password').click();
-    await page.waitForURL(`${server.url}/`);
+    await signInFirstTime(page, server.url, 'surgeon', password, NEW_PASSWORD);
 
     await page.getByTestId('file-input').setInputFiles(FIXTURE);
     await expect.poll(() => page.getByTestId('picked').textContent()).toContain('1 file');

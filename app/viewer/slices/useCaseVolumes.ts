@@ -1,0 +1,115 @@
+'use client';
+/**
+ * Loads a case's CT (coarse level first, then slabs nearest the crosshair first) and its label map for
+ * the slice views, and tells the store as data arrives so the views redraw. The arrays themselves are
+ * handed out through `VolumeContext`, never put in the store.
+ */
+import { createContext, useContext, useEffect, useMemo, useState } from 'react';
+import { recordTiming } from '../TestHook.tsx';
+import type { ViewerStore } from '../viewerStore.ts';
+import { loadCtVolume, type CtVolume } from './ctVolume.ts';
+import { loadLabelVolume, type LabelVolume } from './labelVolume.ts';
+
+export interface VolumeUrls {
+  /** Chunk manifest: `/api/cases/<id>/ct` or `/api/share/<token>/ct` (chunks are `<ct>/<n>`). */
+  ct: string;
+  /** Label map; a new URL (e.g. another `?revision=`) loads it again. */
+  labels: string;
+}
+
+export interface CaseVolumes {
+  ct: CtVolume | null;
+  labels: LabelVolume | null;
+  /** Why the CT or the label map could not be shown. */
+  error: string | null;
+  /** The CT's slabs are all in. */
+  ctComplete: boolean;
+}
+
+/** Redraws while a volume streams in are limited to this rate (each redraw costs the main thread). */
+const REDRAW_MS = 200;
+
+/** Loads the volumes of `urls` and reports their arrival to the viewer's `store`. */
+export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore): CaseVolumes {
+  const [ct, setCt] = useState<CtVolume | null>(null);
+  const [ctComplete, setCtComplete] = useState(false);
+  const [labels, setLabels] = useState<LabelVolume | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const ctUrl = urls?.ct ?? null;
+  const labelsUrl = urls?.labels ?? null;
+
+  // The CT: once per case.
+  useEffect(() => {
+    if (!ctUrl) return;
+    const abort = new AbortController();
+    let last = 0;
+    setCt(null);
+    setCtComplete(false);
+    loadCtVolume(ctUrl, {
+      signal: abort.signal,
+      focusK: () => store.getState().cursor?.[2] ?? 0,
+      onChunk: (volume, chunk) => {
+        if (chunk === 0) {
+          store.getState().setGrid(volume.dims, volume.manifest.affine);
+          setCt(volume);
+          recordTiming('ctCoarse');
+        }
+        const now = performance.now();
+        if (chunk === 0 || now - last > REDRAW_MS || volume.slabsLoaded === volume.slabs.length) {
+          last = now;
+          store.getState().ctChanged();
+        }
+      },
+    }).then(
+      () => {
+        recordTiming('ctComplete');
+        setCtComplete(true);
+      },
+      (e: unknown) => !abort.signal.aborted && setError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => abort.abort();
+  }, [ctUrl, store]);
+
+  // The label map: again whenever its URL changes (another revision), once the grid is known.
+  const dims = ct?.dims ?? null;
+  useEffect(() => {
+    if (!labelsUrl || !dims) return;
+    const abort = new AbortController();
+    let last = 0;
+    let shown = false;
+    loadLabelVolume(labelsUrl, dims, {
+      signal: abort.signal,
+      onProgress: (volume) => {
+        // Show the map while it streams in (the first time; a later revision swaps in when complete).
+        if (!shown && !labels) {
+          shown = true;
+          setLabels(volume);
+        }
+        const now = performance.now();
+        if (now - last > REDRAW_MS) {
+          last = now;
+          store.getState().labelsChanged();
+        }
+      },
+    }).then(
+      (volume) => {
+        setLabels(volume);
+        recordTiming('labelsLoaded');
+        store.getState().labelsChanged();
+      },
+      (e: unknown) => !abort.signal.aborted && setError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => abort.abort();
+    // `labels` is read only to know whether anything is shown yet.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [labelsUrl, dims, store]);
+
+  return useMemo(() => ({ ct, labels, error, ctComplete }), [ct, labels, error, ctComplete]);
+}
+
+export const VolumeContext = createContext<CaseVolumes>({ ct: null, labels: null, error: null, ctComplete: false });
+
+/** The CT and label map of the surrounding viewer (null until they arrive). */
+export function useVolumes(): CaseVolumes {
+  return useContext(VolumeContext);
+}
