@@ -104,7 +104,7 @@ describe('grow from seeds', () => {
     const s = scribbleSeeds(reference.data, reference.dims, { targets: Object.values(ORGANS) });
     const spacing = spacingOf(ct.affine);
     const twoPass = growFromSeeds(ct.data, s.seeds, ct.dims, { spacing });
-    const onePass = growFromSeeds(ct.data, s.seeds, ct.dims, { spacing, refineBandMm: 0 });
+    const onePass = growFromSeeds(ct.data, s.seeds, ct.dims, { spacing, refineBand: 0 });
     expect(dice(twoPass.labels, reference.data, ORGANS.kidney_right)).toBeGreaterThan(dice(onePass.labels, reference.data, ORGANS.kidney_right) + 0.02);
   });
 
