@@ -6,6 +6,7 @@
  * A plain stage: files in, files out, no database, no HTTP — run in a worker thread by the server.
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Vec3 } from '../../mesh/grid.ts';
 import { writeGlb } from '../../mesh/glbWriter.ts';
@@ -31,11 +32,16 @@ export interface MeshRevisionOptions extends StageContext {
   changed?: readonly number[];
   /** Triangle budget of the whole hologram. */
   maxTriangles?: number;
-  /** Mesh worker threads (0: mesh on this thread — an edit changes few structures, and a thread costs seconds to start). */
+  /**
+   * Mesh worker threads when many structures are meshed (a whole revision); a few (a usual edit) are
+   * meshed on this thread, since a worker costs seconds to start.
+   */
   workers?: number;
+  /** Up to this many structures are meshed on this thread. */
+  inlineStructures?: number;
 }
 
-export const MESH_REVISION_DEFAULTS = { maxTriangles: CASE_MESH_DEFAULTS.maxTriangles, workers: 0 };
+export const MESH_REVISION_DEFAULTS = { maxTriangles: CASE_MESH_DEFAULTS.maxTriangles, workers: availableParallelism(), inlineStructures: 3 };
 
 export interface MeshRevisionResult extends GlbVariants {
   structures: StructureReport[];
@@ -78,7 +84,7 @@ export async function meshRevision(options: MeshRevisionOptions): Promise<MeshRe
     .map((s) => ({ label: s.label, name: s.name, displayName: s.displayName, group: s.group as StructureSpec['group'], color: s.color }));
   const keptTriangles = kept.reduce((sum, m) => sum + m.structure.triangles, 0);
   const fresh = specs.length
-    ? (await meshLabelMap(labels, specs, { maxTriangles: Math.max(10_000, o.maxTriangles - keptTriangles), workers: o.workers, onProgress: o.onProgress, log: o.log, signal: o.signal })).meshes
+    ? (await meshLabelMap(labels, specs, { maxTriangles: Math.max(10_000, o.maxTriangles - keptTriangles), workers: specs.length <= o.inlineStructures ? 0 : o.workers, onProgress: o.onProgress, log: o.log, signal: o.signal })).meshes
     : [];
 
   // 4. GLB, report, cache.

@@ -35,6 +35,8 @@ export interface MeshRequest {
 
 export interface RevisionMesher {
   enqueue(request: MeshRequest): void;
+  /** Queues the revisions a stopped server left unmeshed (on start). Returns how many. */
+  resumePending(): number;
   /** Resolves when every queued revision is meshed (tests, shutdown). */
   idle(): Promise<void>;
 }
@@ -103,10 +105,21 @@ export function createRevisionMesher(o: RevisionMesherOptions): RevisionMesher {
     if (served) o.events.publish(caseId, { type: 'revision', revision, state: 'ready', glbVersion: glbVersion(r.etag), structures: r.structures });
   }
 
+  const enqueue = (request: MeshRequest) => {
+    chain = chain.then(() => run(request)).catch((error: unknown) => o.log.error({ err: error, caseId: request.caseId }, 'revision meshing error'));
+  };
+
   return {
-    enqueue(request) {
-      chain = chain.then(() => run(request)).catch((error: unknown) => o.log.error({ err: error, caseId: request.caseId }, 'revision meshing error'));
-    },
+    enqueue,
     idle: () => chain,
+    resumePending() {
+      const rows = o.db.prepare(`SELECT case_id, revision, changes FROM revisions WHERE mesh = 'pending' ORDER BY case_id, revision`).all() as { case_id: string; revision: number; changes: string }[];
+      for (const r of rows) {
+        const changed = (JSON.parse(r.changes) as { label: number }[]).map((c) => c.label);
+        enqueue({ caseId: r.case_id, revision: r.revision, ...(r.revision > 0 ? { baseRevision: r.revision - 1, changed } : {}) });
+      }
+      if (rows.length) o.log.info({ revisions: rows.length }, 'meshing revisions left pending by a restart');
+      return rows.length;
+    },
   };
 }

@@ -75,6 +75,7 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
       });
   await queue.start();
   const mesher = createRevisionMesher({ db, dataDir: config.dataDir, events, log, projectRoot: options.projectRoot });
+  mesher.resumePending();
   const editing = createEditService({ projectRoot: options.projectRoot, log });
   return {
     config,

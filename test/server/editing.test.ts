@@ -304,6 +304,29 @@ describe('grow from seeds, islands and fill between slices over a box', () => {
   });
 });
 
+describe('re-running the model', () => {
+  it('adds the new output as a revision and keeps the corrections restorable', async () => {
+    const before = (await alice.json(`/api/cases/${caseId}/revisions`)).body;
+    const rerun = await alice.json(`/api/cases/${caseId}/rerun`, { method: 'POST', body: {} });
+    expect(rerun.status).toBe(202);
+    const events = listenEvents(alice, `/api/cases/${caseId}/events`);
+    await events.until((e) => e.event === 'done', 300_000);
+    events.stop();
+    const after = (await alice.json(`/api/cases/${caseId}/revisions`)).body;
+    expect(after.current).toBe(before.current + 1);
+    expect(after.revisions[0]).toMatchObject({ author: null, note: expect.stringMatching(/^segmented by /) });
+    expect(after.revisions.map((r: { revision: number }) => r.revision)).toEqual([before.current + 1, ...before.revisions.map((r: { revision: number }) => r.revision)]);
+    const detail = await alice.json(`/api/cases/${caseId}`);
+    expect(detail.body.revision).toBe(before.current + 1);
+    expect(detail.body.structures.every((s: { validated: unknown }) => s.validated === null)).toBe(true);
+    // The tumour of revision 1 comes back.
+    const restored = await alice.json(`/api/cases/${caseId}/revisions/1/restore`, { method: 'POST', body: {} });
+    expect(restored.status, JSON.stringify(restored.body)).toBe(201);
+    const again = await alice.json(`/api/cases/${caseId}`);
+    expect(again.body.structures.map((s: { name: string }) => s.name)).toContain('tumour');
+  });
+});
+
 describe('access', () => {
   it('another team (even an administrator) gets 404 on every read and write; signed-out callers 401; share links have no write route', async () => {
     expect((await bob.json(`/api/cases/${caseId}/revisions`)).status).toBe(404);
@@ -320,6 +343,12 @@ describe('access', () => {
       expect([404, 405]).toContain(r.status);
     }
     const list = await alice.json(`/api/cases/${caseId}/revisions`);
-    expect(list.body.current).toBe(4);
+    expect(list.body.current).toBe(6);
+  });
+
+  it('deleting the case removes its revisions with it', async () => {
+    expect((await carol.json(`/api/cases/${caseId}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await alice.json(`/api/cases/${caseId}`, { method: 'DELETE' })).status).toBe(204);
+    await expect(readFile(revisionLabelsFile(dataDir, caseId, 0))).rejects.toThrow(/ENOENT/);
   });
 });

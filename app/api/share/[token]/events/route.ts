@@ -3,6 +3,7 @@ import { apiRoute } from '../../../../../server/http/apiRoute.ts';
 import { caseEventStream, currentStateEvent } from '../../../../../server/http/caseEventStream.ts';
 import { caseSummary } from '../../../../../server/http/caseViews.ts';
 import { caseForShareToken } from '../../../../../server/auth/shareLinks.ts';
+import { getCase } from '../../../../../server/store/cases.ts';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
@@ -17,7 +18,7 @@ export const GET = apiRoute<{ token: string }>({ auth: 'none' }, async ({ reques
       return false;
     }
   };
-  return caseEventStream(rt.events, c.id, () => currentStateEvent(caseSummary(c)), request.signal, {
+  return caseEventStream(rt.events, c.id, () => currentStateEvent(caseSummary(getCase(rt.db, c.id) ?? c)), request.signal, {
     glbUrl: (v) => `/api/share/${params.token}/model.glb?v=${v}`,
     stillValid,
   });
