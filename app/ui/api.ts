@@ -97,8 +97,11 @@ export const api = {
   },
   restoreRevision: (id: string, revision: number, baseRevision: number) =>
     apiJson<{ revision: number }>(`/api/cases/${encodeURIComponent(id)}/revisions/${revision}/restore`, { method: 'POST', body: { baseRevision, note: `restored revision ${revision}` } }),
+  /** Marks a structure validated (the answer names who and when) or clears the mark (no answer). */
   setValidated: (id: string, label: number, validated: boolean) =>
-    apiJson<unknown>(`/api/cases/${encodeURIComponent(id)}/structures/${label}/validation`, { method: validated ? 'PUT' : 'DELETE' }),
+    apiJson<{ label: number; validatedBy: string; validatedAt: string; revision: number } | undefined>(`/api/cases/${encodeURIComponent(id)}/structures/${label}/validation`, {
+      method: validated ? 'PUT' : 'DELETE',
+    }),
   /** Grow from seeds, islands, fill between slices: a box of labels (gzip uint16) in, the result over the box out. */
   boxOperation: (id: string, op: 'grow' | 'islands' | 'fill-between', meta: { box: number[] } & Record<string, unknown>, data: Blob) =>
     apiBinary(`/api/cases/${encodeURIComponent(id)}/${op}`, editForm(meta, op === 'grow' ? 'seeds' : 'labels', data)),

@@ -20,7 +20,7 @@ import { StructureInfo } from './StructureInfo.tsx';
 import { StructureList } from './StructureList.tsx';
 import { isTestHookEnabled } from './TestHook.tsx';
 import { useCaseModel } from './useCaseModel.ts';
-import { createViewerStore, ViewerStoreContext, type ValidationMark } from './viewerStore.ts';
+import { createViewerStore, ViewerStoreContext, type ValidationMark, type ViewerStore } from './viewerStore.ts';
 import { ViewerScene } from './ViewerScene.tsx';
 import { ViewToolbar } from './ViewToolbar.tsx';
 import { createCaseXRStore } from './xr/caseXRStore.ts';
@@ -47,7 +47,6 @@ export interface CaseViewerProps {
 }
 
 export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revision = 0, editCaseId, validation, pendingRevision }: CaseViewerProps) {
-  const load = useCaseModel(glbUrl, expectedBytes);
   const store = useMemo(createViewerStore, []);
   const [testHook] = useState(isTestHookEnabled);
   // Under test (software rendering, emulated headset) XR frames are drawn at a quarter resolution.
@@ -74,7 +73,11 @@ export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revi
     () => (volumes ? { ct: volumes.ct, labels: viewing !== null ? `${volumes.labels}?revision=${viewing}` : `${volumes.labels}?v=${loaded}` } : null),
     [volumes, viewing, loaded],
   );
-  const caseVolumes = useCaseVolumes(urls, store);
+  // With slice views, the CT's coarse level (a few MB) comes first: the first slices are on screen
+  // before the label map's and the hologram's downloads and decoding take the main thread.
+  const slicesFirst = useSlicesFirst(store, !!volumes);
+  const caseVolumes = useCaseVolumes(urls, store, slicesFirst.done);
+  const load = useCaseModel(glbUrl, expectedBytes, slicesFirst.done || caseVolumes.error !== null);
   const editSession = useNewEditSession(caseVolumes.labels);
 
   const model = load.status === 'ready' ? load.model : null;
@@ -139,6 +142,22 @@ export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revi
       </VolumeContext.Provider>
     </ViewerStoreContext.Provider>
   );
+}
+
+/** How long after the CT's coarse level arrived the rest of the page waits for the first slices at most. */
+const SLICES_FIRST_MS = 3000;
+
+/** Whether the first slices are drawn (or there are none to wait for, or drawing them took too long). */
+function useSlicesFirst(store: ViewerStore, hasSlices: boolean): { done: boolean } {
+  const shown = useStore(store, (s) => s.slicesShown);
+  const ctArrived = useStore(store, (s) => s.grid !== null);
+  const [timedOut, setTimedOut] = useState(false);
+  useEffect(() => {
+    if (!hasSlices || !ctArrived) return;
+    const timer = setTimeout(() => setTimedOut(true), SLICES_FIRST_MS);
+    return () => clearTimeout(timer);
+  }, [hasSlices, ctArrived]);
+  return { done: !hasSlices || shown || timedOut };
 }
 
 /** What is happening to the hologram: a new revision being meshed, or loading. */

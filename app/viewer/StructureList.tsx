@@ -90,27 +90,42 @@ function StructureRow({ structure }: { structure: StructureEntry }) {
   );
 }
 
-/** "Validated by alice, 24 Nov" and, for users who may edit, the switch that sets or clears it. */
+/**
+ * "Validated by alice, 24 Nov" and, for users who may edit, the switch that sets or clears it. The
+ * switch shows the new state at once; the mark itself comes from the server's answer (and reaches
+ * every other viewer through the case's events).
+ */
 function ValidationMarkRow({ label, name }: { label: number; name: string }) {
+  const store = useViewerStore();
   const mark = useViewer((s) => s.validation[label] ?? null);
   const caseId = useViewer((s) => s.editCaseId);
+  const [pending, setPending] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!mark && !caseId) return null;
+  const toggle = async (validated: boolean) => {
+    setPending(validated);
+    setError(null);
+    try {
+      const answer = await api.setValidated(caseId!, label, validated);
+      const validation = store.getState().validation;
+      store.getState().setValidation({ ...validation, [label]: answer ? { by: answer.validatedBy, at: answer.validatedAt } : null });
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setPending(null);
+    }
+  };
   return (
     <div className="validation-row" data-testid={`validation-${label}`}>
       {caseId ? (
         <label className="switch">
-          <input
-            type="checkbox"
-            checked={!!mark}
-            aria-label={`${name} validated`}
-            onChange={(e) => api.setValidated(caseId, label, e.target.checked).then(() => setError(null), (err: Error) => setError(err.message))}
-            data-testid={`validate-${label}`}
-          />
+          <input type="checkbox" checked={pending ?? !!mark} aria-label={`${name} validated`} onChange={(e) => void toggle(e.target.checked)} data-testid={`validate-${label}`} />
           <span className={mark ? 'validated' : 'muted small-text'}>{mark ? `Validated by ${mark.by}, ${formatDate(mark.at)}` : 'Not validated'}</span>
         </label>
       ) : (
-        <span className="validated">Validated by {mark!.by}, {formatDate(mark!.at)}</span>
+        <span className="validated">
+          Validated by {mark!.by}, {formatDate(mark!.at)}
+        </span>
       )}
       {error && <span className="error small-text">{error}</span>}
     </div>

@@ -14,9 +14,11 @@ export type CaseModelLoad =
   | { status: 'ready'; model: CaseModelData; url: string; updating: boolean; updateError?: string }
   | { status: 'failed'; error: string };
 
-export function useCaseModel(url: string, expectedBytes?: number): CaseModelLoad {
+/** Loads `url` once `start` is true (a page may hold the hologram back for something more urgent). */
+export function useCaseModel(url: string, expectedBytes?: number, start = true): CaseModelLoad {
   const [load, setLoad] = useState<CaseModelLoad>({ status: 'loading', fraction: 0, loadedBytes: 0 });
   useEffect(() => {
+    if (!start) return;
     let current = true;
     // A model already on screen stays there while its successor loads.
     setLoad((previous) => (previous.status === 'ready' ? { ...previous, updating: true, updateError: undefined } : { status: 'loading', fraction: 0, loadedBytes: 0 }));
@@ -37,6 +39,6 @@ export function useCaseModel(url: string, expectedBytes?: number): CaseModelLoad
     return () => {
       current = false;
     };
-  }, [url, expectedBytes]);
+  }, [url, expectedBytes, start]);
   return load;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { HolocaseError } from '../errors.ts';
 import type { Database } from './database.ts';
 import { CASE_FILES, caseLayout, exists, newId, publishCaseFolder } from './caseFolders.ts';
+import { CT_CHUNK_FILES } from './ctChunkStore.ts';
 import { insertCase, markCaseDone } from './cases.ts';
 import { prepareGlbVariants } from './glbVariants.ts';
 
@@ -35,6 +36,10 @@ export async function importCaseFolder(db: Database, dataDir: string, folder: st
   await mkdir(scratch, { recursive: true });
   try {
     for (const file of Object.values(CASE_FILES)) await copyFile(path.join(folder, file), path.join(scratch, file));
+    // The CT's chunks for the slice views, when the folder has them (else they are made on first use).
+    if (await exists(path.join(folder, CT_CHUNK_FILES.manifest))) {
+      for (const file of [CT_CHUNK_FILES.data, CT_CHUNK_FILES.manifest]) await copyFile(path.join(folder, file), path.join(scratch, file));
+    }
     const glb = await prepareGlbVariants(scratch);
     await publishCaseFolder(dataDir, scratch, layout.caseDir);
     insertCase(db, { id, ownerId: options.ownerId ?? null, label: options.label ?? '', teamShared: options.teamShared ?? false, model, status: 'done' });

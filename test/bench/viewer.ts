@@ -23,7 +23,7 @@ import { ensureNextBuild } from '../../server/http/nextBuild.ts';
 import { launchChromium, VIEWPORT } from '../e2e/chromium.ts';
 import { runCase } from '../../server/pipeline/runCase.ts';
 import { median } from './median.ts';
-import { startHolocaseServe } from './startHolocaseServe.ts';
+import { startHolocaseServe, stopProcess } from './startHolocaseServe.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CT = path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz');
@@ -136,8 +136,7 @@ export async function bench(): Promise<Record<string, unknown>> {
     };
   } finally {
     await browser.close();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await stopProcess(server);
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -238,6 +238,53 @@ describeBrowser('CT slices and editing in Chromium against a running server', ()
     await guest.close();
   }, 400_000);
 
+  it('grows a structure from seeds with a preview, validates it, and restores the first revision', async () => {
+    await expect.poll(() => hook(page, (h) => h.state().unsaved)).toBe(false);
+    const label = Number(await page.getByTestId('edit-structure').inputValue());
+    const before = (await hook(page, (h, l) => h.labelVoxels(l as number), label))!;
+    // Seeds: a stroke inside the structure, a background stroke around it, on the axial view.
+    await page.getByTestId('tool-seeds').click();
+    await page.getByTestId('brush-sphere').uncheck();
+    await page.getByTestId('brush-radius').fill('4');
+    const axial = (await page.getByTestId('slice-axial').boundingBox())!;
+    const stroke = async (x0: number, y0: number, x1: number, y1: number) => {
+      await page.mouse.move(axial.x + axial.width * x0, axial.y + axial.height * y0);
+      await page.mouse.down();
+      await page.mouse.move(axial.x + axial.width * x1, axial.y + axial.height * y1, { steps: 4 });
+      await page.mouse.up();
+    };
+    await stroke(0.46, 0.5, 0.5, 0.5);
+    await page.getByTestId('seed-background').check();
+    await stroke(0.3, 0.3, 0.7, 0.3);
+    await stroke(0.3, 0.7, 0.7, 0.7);
+    const seeded = await sliceImage(page, 'axial', 'slices-seeds.png');
+    await page.getByTestId('grow-preview').click();
+    await expect.poll(() => page.getByTestId('grow-status').textContent(), { timeout: 120_000 }).toMatch(/Preview ready/);
+    await waitFrames(page, 1);
+    expect(fractionChanged(seeded, await sliceImage(page, 'axial', 'slices-grow-preview.png'))).toBeGreaterThan(0.001);
+    // Nothing changes in the map until the preview is accepted; then it is one undo step.
+    expect(await hook(page, (h, l) => h.labelVoxels(l as number), label)).toBe(before);
+    const depth = await hook(page, (h) => h.state().history.undo);
+    await page.getByTestId('grow-accept').click();
+    await expect.poll(() => hook(page, (h) => h.state().history.undo)).toBe(depth + 1);
+    expect(await hook(page, (h, l) => h.labelVoxels(l as number), label)).toBeGreaterThan(before);
+    await page.getByTestId('undo').click();
+    await expect.poll(() => hook(page, (h, l) => h.labelVoxels(l as number), label)).toBe(before);
+
+    // Validate the structure: the mark, with the user's name, reaches the page through the event stream.
+    await page.locator('[data-group=other] button[aria-expanded]').click();
+    await page.getByTestId(`validate-${label}`).check();
+    await expect.poll(() => page.getByTestId(`validation-${label}`).textContent(), { timeout: 30_000 }).toMatch(/Validated by surgeon/);
+    await expect.poll(() => page.getByTestId('validated-count').textContent()).toMatch(/1 validated/);
+
+    // Restore revision 0: a new revision without the structure, and its hologram on screen.
+    await page.getByTestId('revisions-toggle').click();
+    await page.getByTestId('restore-revision-0').click();
+    await expect.poll(() => hook(page, (h) => h.visibleStructures()), { timeout: 180_000 }).not.toContain('tumour');
+    await expect.poll(() => hook(page, (h, l) => h.labelVoxels(l as number), label), { timeout: 60_000 }).toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'slices-restored.png') });
+  }, 400_000);
+
   it('shows a CT plane in the emulated Quest 3 hologram that moves with the controller', async () => {
     const context = await newXrContext(browser, await iwerInitScript());
     const xr = await context.newPage();

@@ -10,7 +10,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useViewer, useViewerStore, type ViewerState } from '../viewerStore.ts';
 import { useEditSession } from '../editing/useEditSession.ts';
-import { ctValueAt } from './ctVolume.ts';
+import { ctValueAt, isSliceLoaded } from './ctVolume.ts';
 import { createOverlayColors } from './overlayColors.ts';
 import { placeInView, planeToView, type SliceAxis } from './sliceGeometry.ts';
 import { createPlaneImageRenderer } from './slicePlaneImage.ts';
@@ -63,6 +63,8 @@ export function SliceView({ axis, onFirstDraw }: SliceViewProps) {
     c.width = Math.round(size.width * dpr);
     c.height = Math.round(size.height * dpr);
     let frame = 0;
+    // Whether the last picture was already at full resolution (then newly arrived CT chunks change nothing in it).
+    let full = false;
     const colorsOf = createOverlayColors();
     const draw = () => {
       frame = 0;
@@ -73,6 +75,8 @@ export function SliceView({ axis, onFirstDraw }: SliceViewProps) {
       ctx.fillRect(0, 0, c.width, c.height);
       if (!s.grid || !s.cursor || !volumes.ct) return;
       const f = s.grid.frames[axis];
+      const ct = volumes.ct;
+      full = f.normal === 2 ? isSliceLoaded(ct, s.cursor[2]) : ct.slabsLoaded === ct.slabs.length;
       const images = renderer.render({
         frame: f,
         index: s.cursor[f.normal],
@@ -105,7 +109,9 @@ export function SliceView({ axis, onFirstDraw }: SliceViewProps) {
     };
     schedule();
     const unsubscribe = store.subscribe((s, p) => {
-      if (DRAWN_KEYS.some((key) => s[key] !== p[key])) schedule();
+      const changed = DRAWN_KEYS.filter((key) => s[key] !== p[key]);
+      if (changed.length === 0 || (full && changed.length === 1 && changed[0] === 'ctVersion')) return;
+      schedule();
     });
     pointer.onRedraw.current = schedule;
     return () => {

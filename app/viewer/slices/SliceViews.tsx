@@ -5,18 +5,24 @@ import { recordTiming } from '../TestHook.tsx';
 import { SLICE_AXES, type SliceAxis } from './sliceGeometry.ts';
 import { SliceView } from './SliceView.tsx';
 import { useVolumes } from './useCaseVolumes.ts';
-import { useViewer } from '../viewerStore.ts';
+import { useViewer, useViewerStore } from '../viewerStore.ts';
 
 export function SliceViews() {
   const { ct, error, ctComplete } = useVolumes();
   // Re-render as slabs arrive, for the progress line.
   useViewer((s) => s.ctVersion);
   // The load milestone: all three views have drawn the CT.
+  const store = useViewerStore();
   const drawn = useRef(new Set<SliceAxis>());
-  const onFirstDraw = useCallback((axis: SliceAxis) => {
-    drawn.current.add(axis);
-    if (drawn.current.size === SLICE_AXES.length) recordTiming('firstSlices');
-  }, []);
+  const onFirstDraw = useCallback(
+    (axis: SliceAxis) => {
+      drawn.current.add(axis);
+      if (drawn.current.size < SLICE_AXES.length) return;
+      recordTiming('firstSlices');
+      store.getState().setSlicesShown();
+    },
+    [store],
+  );
   return (
     <>
       {SLICE_AXES.map((axis) => (

@@ -2,11 +2,13 @@
  * The CT in the browser, as it arrives: the chunk manifest first, then the coarse level (every view
  * can be drawn from it), then the full-resolution slabs, nearest to the crosshair first and a few at a
  * time, so the slice the user looks at sharpens first and the rest fills in behind it. Each chunk is
- * gzip on the wire and inflated by the browser's own `DecompressionStream`. Slabs stay separate arrays
+ * gzip on the wire and inflated by the browser's own `DecompressionStream`, in a worker
+ * (`chunkFetcher.ts`). Slabs stay separate arrays
  * (no single 300 MB allocation); a voxel whose slab has not arrived reads from the coarse level.
  */
 import type { StoredChunksManifest } from '../../../server/store/ctChunkStore.ts';
 import type { Vec3 } from '../../../mesh/grid.ts';
+import { createChunkFetcher } from './chunkFetcher.ts';
 
 export type CtManifest = StoredChunksManifest;
 
@@ -36,25 +38,6 @@ export const LOAD_CT_VOLUME_DEFAULTS = { concurrency: 4 } satisfies Partial<Load
 /** Why the CT did not load, in words for the person looking at the screen. */
 export class CtLoadError extends Error {}
 
-/** Fetches a URL and inflates its gzip body into an int16 array of `voxels` values. */
-export async function fetchInt16Chunk(url: string, voxels: number, signal: AbortSignal): Promise<Int16Array> {
-  const response = await fetch(url, { signal, credentials: 'same-origin' });
-  if (!response.ok || !response.body) throw new CtLoadError(`the CT could not be downloaded (${response.status})`);
-  const out = new Int16Array(voxels);
-  const bytes = new Uint8Array(out.buffer);
-  let offset = 0;
-  const reader = response.body.pipeThrough(new DecompressionStream('gzip')).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (offset + value.byteLength > bytes.byteLength) throw new CtLoadError('the CT chunk holds more voxels than its manifest says');
-    bytes.set(value, offset);
-    offset += value.byteLength;
-  }
-  if (offset !== bytes.byteLength) throw new CtLoadError('a CT chunk ended early');
-  return out;
-}
-
 /**
  * 1. Read the manifest.
  * 2. Load the coarse level (every view can be drawn from now on).
@@ -70,14 +53,33 @@ export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions
     throw new CtLoadError(message ?? `the CT could not be opened (${response.status})`);
   }
   const manifest = (await response.json()) as CtManifest;
+  const volume: CtVolume = { manifest, dims: manifest.dims, coarse: null, slabs: new Array(manifest.slabs.count).fill(null), slabsLoaded: 0 };
+  const chunkUrl = (n: number) => `${baseUrl}/${n}?v=${manifest.build}`;
+  const fetcher = createChunkFetcher();
+  try {
+    await loadChunks(volume, { focusK, onChunk, concurrency }, (n, voxels) =>
+      fetcher.fetch(chunkUrl(n), voxels, signal).catch((e: Error) => {
+        throw signal.aborted ? e : new CtLoadError(e.message);
+      }),
+    );
+    return volume;
+  } finally {
+    fetcher.close();
+  }
+}
+
+/** Steps 2 and 3 of `loadCtVolume`: the coarse level, then the slabs nearest the crosshair first. */
+async function loadChunks(
+  volume: CtVolume,
+  { focusK, onChunk, concurrency }: Required<Pick<LoadCtVolumeOptions, 'focusK' | 'onChunk' | 'concurrency'>>,
+  fetchChunk: (chunk: number, voxels: number) => Promise<Int16Array>,
+): Promise<void> {
+  const { manifest } = volume;
   const [nx, ny, nz] = manifest.dims;
   const { depth, count } = manifest.slabs;
-  const volume: CtVolume = { manifest, dims: manifest.dims, coarse: null, slabs: new Array(count).fill(null), slabsLoaded: 0 };
-  const chunkUrl = (n: number) => `${baseUrl}/${n}?v=${manifest.build}`;
-
   // 2. Coarse level.
   const [cx, cy, cz] = manifest.coarse.dims;
-  volume.coarse = await fetchInt16Chunk(chunkUrl(0), cx * cy * cz, signal);
+  volume.coarse = await fetchChunk(0, cx * cy * cz);
   onChunk(volume, 0);
 
   // 3. Slabs, nearest first.
@@ -93,13 +95,12 @@ export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions
     for (let s = next(); s >= 0; s = next()) {
       asked[s] = 1;
       const slices = Math.min(nz, (s + 1) * depth) - s * depth;
-      volume.slabs[s] = await fetchInt16Chunk(chunkUrl(1 + s), nx * ny * slices, signal);
+      volume.slabs[s] = await fetchChunk(1 + s, nx * ny * slices);
       volume.slabsLoaded++;
       onChunk(volume, 1 + s);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return volume;
 }
 
 /** The value at voxel (i, j, k): full resolution where its slab is in, else the coarse level. */

@@ -47,6 +47,8 @@ export interface SliceViewState {
   /** Bumped when CT chunks arrive or the label map changes: views redraw. */
   ctVersion: number;
   labelsVersion: number;
+  /** All three views have drawn the CT once (the rest of the page may start its own downloads). */
+  slicesShown: boolean;
 
   setGrid(dims: Vec3, affine: Mat4): void;
   setSceneCenter(center: Vec3 | null): void;
@@ -62,6 +64,7 @@ export interface SliceViewState {
   togglePlane3d(axis: SliceAxis): void;
   ctChanged(): void;
   labelsChanged(): void;
+  setSlicesShown(): void;
 }
 
 export const INITIAL_OVERLAY: OverlayState = { visible: true, opacity: 0.35, outline: true };
@@ -96,6 +99,7 @@ export function createSliceViewState(set: SetState): SliceViewState {
     planes3d: { axial: false, coronal: false, sagittal: false },
     ctVersion: 0,
     labelsVersion: 0,
+    slicesShown: false,
 
     setGrid: (dims, affine) =>
       set((s) => ({
@@ -123,5 +127,6 @@ export function createSliceViewState(set: SetState): SliceViewState {
     togglePlane3d: (axis) => set((s) => ({ planes3d: { ...s.planes3d, [axis]: !s.planes3d[axis] } })),
     ctChanged: () => set((s) => ({ ctVersion: s.ctVersion + 1 })),
     labelsChanged: () => set((s) => ({ labelsVersion: s.labelsVersion + 1 })),
+    setSlicesShown: () => set({ slicesShown: true }),
   };
 }

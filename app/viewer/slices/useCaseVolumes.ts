@@ -27,10 +27,13 @@ export interface CaseVolumes {
 }
 
 /** Redraws while a volume streams in are limited to this rate (each redraw costs the main thread). */
-const REDRAW_MS = 200;
+const REDRAW_MS = 400;
 
-/** Loads the volumes of `urls` and reports their arrival to the viewer's `store`. */
-export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore): CaseVolumes {
+/**
+ * Loads the volumes of `urls` and reports their arrival to the viewer's `store`. The label map waits
+ * for `loadLabels` (the page lets the first slices be drawn before it inflates the map).
+ */
+export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, loadLabels = true): CaseVolumes {
   const [ct, setCt] = useState<CtVolume | null>(null);
   const [ctComplete, setCtComplete] = useState(false);
   const [labels, setLabels] = useState<LabelVolume | null>(null);
@@ -55,7 +58,9 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore): Cas
           recordTiming('ctCoarse');
         }
         const now = performance.now();
-        if (chunk === 0 || now - last > REDRAW_MS || volume.slabsLoaded === volume.slabs.length) {
+        // The slab under the crosshair is shown at once; the others at most every REDRAW_MS.
+        const focused = chunk > 0 && Math.floor((store.getState().cursor?.[2] ?? -1) / volume.manifest.slabs.depth) === chunk - 1;
+        if (chunk === 0 || focused || now - last > REDRAW_MS || volume.slabsLoaded === volume.slabs.length) {
           last = now;
           store.getState().ctChanged();
         }
@@ -73,7 +78,7 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore): Cas
   // The label map: again whenever its URL changes (another revision), once the grid is known.
   const dims = ct?.dims ?? null;
   useEffect(() => {
-    if (!labelsUrl || !dims) return;
+    if (!labelsUrl || !dims || !loadLabels) return;
     const abort = new AbortController();
     let last = 0;
     let shown = false;
@@ -102,7 +107,7 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore): Cas
     return () => abort.abort();
     // `labels` is read only to know whether anything is shown yet.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [labelsUrl, dims, store]);
+  }, [labelsUrl, dims, store, loadLabels]);
 
   return useMemo(() => ({ ct, labels, error, ctComplete }), [ct, labels, error, ctComplete]);
 }
