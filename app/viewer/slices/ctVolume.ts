@@ -3,12 +3,12 @@
  * can be drawn from it), then the full-resolution slabs, nearest to the crosshair first and a few at a
  * time, so the slice the user looks at sharpens first and the rest fills in behind it. Each chunk is
  * gzip on the wire and inflated by the browser's own `DecompressionStream`, in a worker
- * (`chunkFetcher.ts`). Slabs stay separate arrays
+ * (`volumeWorker.ts`). Slabs stay separate arrays
  * (no single 300 MB allocation); a voxel whose slab has not arrived reads from the coarse level.
  */
 import type { StoredChunksManifest } from '../../../server/store/ctChunkStore.ts';
 import type { Vec3 } from '../../../mesh/grid.ts';
-import { createChunkFetcher } from './chunkFetcher.ts';
+import type { VolumeWorker } from './volumeWorker.ts';
 
 export type CtManifest = StoredChunksManifest;
 
@@ -25,6 +25,8 @@ export interface CtVolume {
 
 export interface LoadCtVolumeOptions {
   signal: AbortSignal;
+  /** Fetches and inflates the chunks (`volumeWorker.ts`). */
+  worker: VolumeWorker;
   /** Slice index along k the user looks at now: slabs nearest to it load first. */
   focusK: () => number;
   /** Called after each chunk lands (the views redraw). */
@@ -45,7 +47,7 @@ export class CtLoadError extends Error {}
  * Resolves once everything is in; `onChunk` reports each step.
  */
 export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions): Promise<CtVolume> {
-  const { signal, focusK, onChunk, concurrency } = { ...LOAD_CT_VOLUME_DEFAULTS, ...options };
+  const { signal, worker, focusK, onChunk, concurrency } = { ...LOAD_CT_VOLUME_DEFAULTS, ...options };
   // 1. Manifest.
   const response = await fetch(baseUrl, { signal, credentials: 'same-origin', cache: 'no-store' });
   if (!response.ok) {
@@ -55,17 +57,12 @@ export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions
   const manifest = (await response.json()) as CtManifest;
   const volume: CtVolume = { manifest, dims: manifest.dims, coarse: null, slabs: new Array(manifest.slabs.count).fill(null), slabsLoaded: 0 };
   const chunkUrl = (n: number) => `${baseUrl}/${n}?v=${manifest.build}`;
-  const fetcher = createChunkFetcher();
-  try {
-    await loadChunks(volume, { focusK, onChunk, concurrency }, (n, voxels) =>
-      fetcher.fetch(chunkUrl(n), voxels, signal).catch((e: Error) => {
-        throw signal.aborted ? e : new CtLoadError(e.message);
-      }),
-    );
-    return volume;
-  } finally {
-    fetcher.close();
-  }
+  await loadChunks(volume, { focusK, onChunk, concurrency }, (n, voxels) =>
+    worker.ctChunk(chunkUrl(n), voxels, signal).catch((e: Error) => {
+      throw signal.aborted ? e : new CtLoadError(e.message);
+    }),
+  );
+  return volume;
 }
 
 /** Steps 2 and 3 of `loadCtVolume`: the coarse level, then the slabs nearest the crosshair first. */

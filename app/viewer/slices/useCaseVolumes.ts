@@ -1,14 +1,15 @@
 'use client';
 /**
  * Loads a case's CT (coarse level first, then slabs nearest the crosshair first) and its label map for
- * the slice views, and tells the store as data arrives so the views redraw. The arrays themselves are
- * handed out through `VolumeContext`, never put in the store.
+ * the slice views, both inflated in a worker, and tells the store as data arrives so the views
+ * redraw. The arrays themselves are handed out through `VolumeContext`, never put in the store.
  */
 import { createContext, useContext, useEffect, useMemo, useState } from 'react';
 import { recordTiming } from '../TestHook.tsx';
 import type { ViewerStore } from '../viewerStore.ts';
 import { loadCtVolume, type CtVolume } from './ctVolume.ts';
 import { loadLabelVolume, type LabelVolume } from './labelVolume.ts';
+import { createVolumeWorker } from './volumeWorker.ts';
 
 export interface VolumeUrls {
   /** Chunk manifest: `/api/cases/<id>/ct` or `/api/share/<token>/ct` (chunks are `<ct>/<n>`). */
@@ -42,14 +43,18 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, load
   const labelsUrl = urls?.labels ?? null;
 
   // The CT: once per case.
+  // A worker per download, ended when it is done: an idle worker never collects its garbage (the
+  // inflating leaves a few hundred MB of it behind).
   useEffect(() => {
     if (!ctUrl) return;
     const abort = new AbortController();
+    const worker = createVolumeWorker();
     let last = 0;
     setCt(null);
     setCtComplete(false);
     loadCtVolume(ctUrl, {
       signal: abort.signal,
+      worker,
       focusK: () => store.getState().cursor?.[2] ?? 0,
       onChunk: (volume, chunk) => {
         if (chunk === 0) {
@@ -65,14 +70,19 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, load
           store.getState().ctChanged();
         }
       },
-    }).then(
-      () => {
-        recordTiming('ctComplete');
-        setCtComplete(true);
-      },
-      (e: unknown) => !abort.signal.aborted && setError(e instanceof Error ? e.message : String(e)),
-    );
-    return () => abort.abort();
+    })
+      .then(
+        () => {
+          recordTiming('ctComplete');
+          setCtComplete(true);
+        },
+        (e: unknown) => !abort.signal.aborted && setError(e instanceof Error ? e.message : String(e)),
+      )
+      .finally(() => worker.close());
+    return () => {
+      abort.abort();
+      worker.close();
+    };
   }, [ctUrl, store]);
 
   // The label map: again whenever its URL changes (another revision), once the grid is known.
@@ -80,33 +90,21 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, load
   useEffect(() => {
     if (!labelsUrl || !dims || !loadLabels) return;
     const abort = new AbortController();
-    let last = 0;
-    let shown = false;
-    loadLabelVolume(labelsUrl, dims, {
-      signal: abort.signal,
-      onProgress: (volume) => {
-        // Show the map while it streams in (the first time; a later revision swaps in when complete).
-        if (!shown && !labels) {
-          shown = true;
+    const worker = createVolumeWorker();
+    loadLabelVolume(labelsUrl, dims, worker, abort.signal)
+      .then(
+        (volume) => {
           setLabels(volume);
-        }
-        const now = performance.now();
-        if (now - last > REDRAW_MS) {
-          last = now;
+          recordTiming('labelsLoaded');
           store.getState().labelsChanged();
-        }
-      },
-    }).then(
-      (volume) => {
-        setLabels(volume);
-        recordTiming('labelsLoaded');
-        store.getState().labelsChanged();
-      },
-      (e: unknown) => !abort.signal.aborted && setError(e instanceof Error ? e.message : String(e)),
-    );
-    return () => abort.abort();
-    // `labels` is read only to know whether anything is shown yet.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+        },
+        (e: unknown) => !abort.signal.aborted && setError(e instanceof Error ? e.message : String(e)),
+      )
+      .finally(() => worker.close());
+    return () => {
+      abort.abort();
+      worker.close();
+    };
   }, [labelsUrl, dims, store, loadLabels]);
 
   return useMemo(() => ({ ct, labels, error, ctComplete }), [ct, labels, error, ctComplete]);
