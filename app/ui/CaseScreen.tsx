@@ -13,6 +13,7 @@ import { JobProgress } from './JobProgress.tsx';
 import { SharePanel } from './SharePanel.tsx';
 import { useCaseEvents } from './useCaseEvents.ts';
 import { useLiveRevision } from './useLiveRevision.ts';
+import { prefetchCtVolume } from '../viewer/slices/ctVolume.ts';
 import { useSession } from './useSession.ts';
 
 export function CaseScreen({ id }: { id: string }) {
@@ -31,9 +32,12 @@ export function CaseScreen({ id }: { id: string }) {
   const volumes = useMemo(() => ({ ct: `/api/cases/${encodeURIComponent(id)}/ct`, labels: `/api/cases/${encodeURIComponent(id)}/labels` }), [id]);
   const validated = Object.values(live.validation).filter(Boolean).length;
   // Read the case on arrival, and again when its processing ends (for the model, or why it failed).
+  // The CT's first bytes come meanwhile, while the viewer's code loads.
   useEffect(() => {
-    if (signedIn) load();
-  }, [signedIn, load]);
+    if (!signedIn) return;
+    prefetchCtVolume(volumes.ct);
+    load();
+  }, [signedIn, load, volumes]);
   useEffect(() => {
     if (processingEnded) load();
   }, [processingEnded, load]);

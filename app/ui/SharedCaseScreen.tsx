@@ -9,14 +9,17 @@ import { AppHeader } from './AppHeader.tsx';
 import { api, formatDate, type SharedCase } from './api.ts';
 import { ClientCaseViewer } from './ClientCaseViewer.tsx';
 import { useLiveRevision } from './useLiveRevision.ts';
+import { prefetchCtVolume } from '../viewer/slices/ctVolume.ts';
 
 export function SharedCaseScreen({ token }: { token: string }) {
   const [shared, setShared] = useState<SharedCase | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    api.shared(token).then(setShared, (e: Error) => setError(e.message));
-  }, [token]);
   const base = `/api/share/${encodeURIComponent(token)}`;
+  useEffect(() => {
+    // The CT's first bytes come while the page asks what the link shows and loads the viewer's code.
+    prefetchCtVolume(`${base}/ct`);
+    api.shared(token).then(setShared, (e: Error) => setError(e.message));
+  }, [token, base]);
   const live = useLiveRevision(shared, shared ? `${base}/events` : null);
   const volumes = useMemo(() => ({ ct: `${base}/ct`, labels: `${base}/labels` }), [base]);
   return (

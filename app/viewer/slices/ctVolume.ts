@@ -1,6 +1,6 @@
 /**
- * The CT in the browser, as it arrives: the chunk manifest first, then the coarse level (every view
- * can be drawn from it), then the full-resolution slabs, nearest to the crosshair first and a few at a
+ * The CT in the browser, as it arrives: the chunk manifest first (asked for by the page as soon as it
+ * knows the case), then the coarse level (every view can be drawn from it), then the full-resolution slabs, nearest to the crosshair first and a few at a
  * time, so the slice the user looks at sharpens first and the rest fills in behind it. Each chunk is
  * gzip on the wire and inflated by the browser's own `DecompressionStream`, in a worker
  * (`volumeWorker.ts`). Slabs stay separate arrays
@@ -8,7 +8,7 @@
  */
 import type { StoredChunksManifest } from '../../../server/store/ctChunkStore.ts';
 import type { Vec3 } from '../../../mesh/grid.ts';
-import type { VolumeWorker } from './volumeWorker.ts';
+import { inflateInt16Chunk, type VolumeWorker } from './volumeWorker.ts';
 
 export type CtManifest = StoredChunksManifest;
 
@@ -40,33 +40,66 @@ export const LOAD_CT_VOLUME_DEFAULTS = { concurrency: 4 } satisfies Partial<Load
 /** Why the CT did not load, in words for the person looking at the screen. */
 export class CtLoadError extends Error {}
 
-/**
- * 1. Read the manifest.
- * 2. Load the coarse level (every view can be drawn from now on).
- * 3. Load the slabs, each time taking the one nearest to the crosshair among those not yet asked for.
- * Resolves once everything is in; `onChunk` reports each step.
- */
-export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions): Promise<CtVolume> {
-  const { signal, worker, focusK, onChunk, concurrency } = { ...LOAD_CT_VOLUME_DEFAULTS, ...options };
-  // 1. Manifest.
+/** The manifest and the coarse level: enough to draw every view. */
+interface CtHead {
+  manifest: CtManifest;
+  coarse: Int16Array;
+}
+
+/** Reads the manifest at `baseUrl`, then the coarse level (chunk 0) through `inflate`. */
+async function fetchCtHead(baseUrl: string, inflate: (url: string, voxels: number) => Promise<Int16Array>, signal?: AbortSignal): Promise<CtHead> {
   const response = await fetch(baseUrl, { signal, credentials: 'same-origin', cache: 'no-store' });
   if (!response.ok) {
     const message = await response.json().then((b: { error?: { message?: string } }) => b.error?.message, () => undefined);
     throw new CtLoadError(message ?? `the CT could not be opened (${response.status})`);
   }
   const manifest = (await response.json()) as CtManifest;
-  const volume: CtVolume = { manifest, dims: manifest.dims, coarse: null, slabs: new Array(manifest.slabs.count).fill(null), slabsLoaded: 0 };
-  const chunkUrl = (n: number) => `${baseUrl}/${n}?v=${manifest.build}`;
-  await loadChunks(volume, { focusK, onChunk, concurrency }, (n, voxels) =>
-    worker.ctChunk(chunkUrl(n), voxels, signal).catch((e: Error) => {
-      throw signal.aborted ? e : new CtLoadError(e.message);
-    }),
-  );
+  const [cx, cy, cz] = manifest.coarse.dims;
+  return { manifest, coarse: await inflate(`${baseUrl}/0?v=${manifest.build}`, cx * cy * cz) };
+}
+
+/** Heads asked for ahead of the viewer, by base URL (each taken once). */
+const prefetched = new Map<string, Promise<CtHead>>();
+
+/**
+ * Starts downloading the manifest and coarse level of the CT at `baseUrl` now, while the page is still
+ * loading the viewer's code; `loadCtVolume` takes it from there. A failed prefetch is simply asked again.
+ */
+export function prefetchCtVolume(baseUrl: string): void {
+  if (prefetched.has(baseUrl)) return;
+  const head = fetchCtHead(baseUrl, (url, voxels) => inflateInt16Chunk(url, voxels));
+  head.catch(() => prefetched.delete(baseUrl));
+  prefetched.set(baseUrl, head);
+}
+
+function takePrefetched(baseUrl: string): Promise<CtHead | undefined> {
+  const head = prefetched.get(baseUrl);
+  prefetched.delete(baseUrl);
+  return head ? head.catch(() => undefined) : Promise.resolve(undefined);
+}
+
+/**
+ * 1. Read the manifest and the coarse level (prefetched by the page, or now); every view can be drawn.
+ * 2. Load the slabs, each time taking the one nearest to the crosshair among those not yet asked for.
+ * Resolves once everything is in; `onChunk` reports each step.
+ */
+export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions): Promise<CtVolume> {
+  const { signal, worker, focusK, onChunk, concurrency } = { ...LOAD_CT_VOLUME_DEFAULTS, ...options };
+  const inflate = (url: string, voxels: number) =>
+    worker.ctChunk(url, voxels, signal).catch((e: Error) => {
+      throw signal.aborted || e instanceof CtLoadError ? e : new CtLoadError(e.message);
+    });
+  // 1. Manifest and coarse level.
+  const { manifest, coarse } = (await takePrefetched(baseUrl)) ?? (await fetchCtHead(baseUrl, inflate, signal));
+  const volume: CtVolume = { manifest, dims: manifest.dims, coarse, slabs: new Array(manifest.slabs.count).fill(null), slabsLoaded: 0 };
+  onChunk(volume, 0);
+  // 2. Slabs.
+  await loadSlabs(volume, { focusK, onChunk, concurrency }, (n, voxels) => inflate(`${baseUrl}/${n}?v=${manifest.build}`, voxels));
   return volume;
 }
 
-/** Steps 2 and 3 of `loadCtVolume`: the coarse level, then the slabs nearest the crosshair first. */
-async function loadChunks(
+/** Step 2 of `loadCtVolume`: the slabs, nearest the crosshair first. */
+async function loadSlabs(
   volume: CtVolume,
   { focusK, onChunk, concurrency }: Required<Pick<LoadCtVolumeOptions, 'focusK' | 'onChunk' | 'concurrency'>>,
   fetchChunk: (chunk: number, voxels: number) => Promise<Int16Array>,
@@ -74,12 +107,6 @@ async function loadChunks(
   const { manifest } = volume;
   const [nx, ny, nz] = manifest.dims;
   const { depth, count } = manifest.slabs;
-  // 2. Coarse level.
-  const [cx, cy, cz] = manifest.coarse.dims;
-  volume.coarse = await fetchChunk(0, cx * cy * cz);
-  onChunk(volume, 0);
-
-  // 3. Slabs, nearest first.
   const asked = new Uint8Array(count);
   const next = (): number => {
     const focus = Math.min(count - 1, Math.max(0, Math.floor(focusK() / depth)));
