@@ -1,13 +1,15 @@
 'use client';
 /**
  * A case in 3D and in CT slices: structure panel, cutting plane, CT window and overlay controls (and,
- * for users who may edit, the editing tools and revisions) on the side; the 3D canvas with view
- * presets and the axial, coronal and sagittal views beside it; "View in AR / VR" where the browser
- * supports it. Load it with `next/dynamic` and `ssr: false` (WebGL and WebXR exist only in the browser).
+ * for users who may edit, the editing tools and revisions) on the side; the 3D view with its presets
+ * (`Viewer3D`, a code chunk of its own, so the slices never wait for three.js) and the axial, coronal
+ * and sagittal views beside it; "View in AR / VR" where the browser supports it. Load it with
+ * `next/dynamic` and `ssr: false` (canvases, workers and WebXR exist only in the browser).
  */
-import { Canvas } from '@react-three/fiber';
+import dynamic from 'next/dynamic';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
+import type { CaseModelData } from './caseStructures.ts';
 import { ClipControls } from './ClipControls.tsx';
 import { EditPanel } from './editing/EditPanel.tsx';
 import { labelTableFrom } from './editing/labelTable.ts';
@@ -16,16 +18,22 @@ import { EditSessionContext, useNewEditSession } from './editing/useEditSession.
 import { SliceControls } from './slices/SliceControls.tsx';
 import { SliceViews } from './slices/SliceViews.tsx';
 import { useCaseVolumes, VolumeContext } from './slices/useCaseVolumes.ts';
-import { StructureInfo } from './StructureInfo.tsx';
 import { StructureList } from './StructureList.tsx';
-import { isTestHookEnabled } from './TestHook.tsx';
-import { useCaseModel } from './useCaseModel.ts';
 import { createViewerStore, ViewerStoreContext, type ValidationMark, type ViewerStore } from './viewerStore.ts';
-import { ViewerScene } from './ViewerScene.tsx';
 import { ViewToolbar } from './ViewToolbar.tsx';
-import { createCaseXRStore } from './xr/caseXRStore.ts';
+import type { CaseXRStore } from './xr/caseXRStore.ts';
 import { XRButtons } from './xr/XRButtons.tsx';
 import type { RevisionProgress } from '../ui/useRevisionEvents.ts';
+
+const Viewer3D = dynamic(() => import('./Viewer3D.tsx'), { ssr: false, loading: Starting3D });
+
+function Starting3D() {
+  return (
+    <div className="viewer-canvas" data-testid="viewer-canvas" data-state="starting">
+      <p className="viewer-message">Starting the 3D viewer…</p>
+    </div>
+  );
+}
 
 export interface CaseViewerProps {
   /** Where the GLB is (`/api/cases/<id>/model.glb` or `/api/share/<token>/model.glb`). */
@@ -48,11 +56,8 @@ export interface CaseViewerProps {
 
 export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revision = 0, editCaseId, validation, pendingRevision }: CaseViewerProps) {
   const store = useMemo(createViewerStore, []);
-  const [testHook] = useState(isTestHookEnabled);
-  // Under test (software rendering, emulated headset) XR frames are drawn at a quarter resolution.
-  const xrStore = useMemo(() => createCaseXRStore({ origin: window.location.origin, frameBufferScaling: testHook ? 0.25 : undefined }), [testHook]);
-  const session = useStore(xrStore, (s) => s.session);
-  useEffect(() => () => xrStore.destroy(), [xrStore]);
+  const [model, setModel] = useState<CaseModelData | null>(null);
+  const [xrStore, setXrStore] = useState<CaseXRStore | null>(null);
 
   // The label map on screen: the current revision, unless an older one is being viewed. `base` is the
   // revision the map in memory stands for (a save of this page's edits moves it without a download);
@@ -77,10 +82,9 @@ export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revi
   // before the label map's and the hologram's downloads and decoding take the main thread.
   const slicesFirst = useSlicesFirst(store, !!volumes);
   const caseVolumes = useCaseVolumes(urls, store, slicesFirst.done);
-  const load = useCaseModel(glbUrl, expectedBytes, slicesFirst.done || caseVolumes.error !== null);
+  const start3d = slicesFirst.done || caseVolumes.error !== null;
   const editSession = useNewEditSession(caseVolumes.labels);
 
-  const model = load.status === 'ready' ? load.model : null;
   useEffect(() => {
     if (!model) return;
     const s = store.getState();
@@ -102,7 +106,7 @@ export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revi
         <EditSessionContext.Provider value={editSession}>
           <div className={volumes ? 'viewer with-slices' : 'viewer'}>
             <aside className="viewer-side">
-              <XRButtons store={xrStore} />
+              {xrStore && <XRButtons store={xrStore} />}
               {model && <StructureList model={model} />}
               {volumes && <SliceControls />}
               {editCaseId && volumes && <EditPanel caseId={editCaseId} revision={revision} baseRevision={base} onSaved={setBase} onLoadCurrent={loadCurrent} />}
@@ -112,28 +116,20 @@ export default function CaseViewer({ glbUrl, expectedBytes, title, volumes, revi
             <div className="viewer-main">
               <ViewToolbar />
               <div className="viewer-views">
-                <div className="viewer-canvas" data-testid="viewer-canvas" data-state={load.status} data-glb={load.status === 'ready' ? load.url : ''}>
-                  {model ? (
-                    <Canvas
-                      flat
-                      dpr={[1, 2]}
-                      frameloop={session ? 'always' : 'demand'}
-                      gl={{ antialias: !testHook, powerPreference: 'high-performance' }}
-                      camera={{ fov: 35, near: 0.01, far: 20, position: [0, 0, 1.5] }}
-                      onPointerMissed={() => store.getState().select(null)}
-                    >
-                      <ViewerScene model={model} xrStore={xrStore} title={title} testHook={testHook} />
-                    </Canvas>
-                  ) : load.status === 'failed' ? (
-                    <p className="viewer-message error" role="alert">
-                      {load.error}
-                    </p>
-                  ) : load.status === 'loading' ? (
-                    <LoadProgress fraction={load.fraction} loadedBytes={load.loadedBytes} />
-                  ) : null}
-                  {model && <StructureInfo model={model} />}
-                  <RevisionBadge updating={load.status === 'ready' && load.updating} pending={pendingRevision ?? null} />
-                </div>
+                {/* The 3-D chunk is not even loaded until the first slices are drawn: its code would take the main thread. */}
+                {start3d ? (
+                  <Viewer3D
+                    glbUrl={glbUrl}
+                    expectedBytes={expectedBytes}
+                    title={title}
+                    start={start3d}
+                    pendingRevision={pendingRevision ?? null}
+                    onModel={setModel}
+                    onXrStore={setXrStore}
+                  />
+                ) : (
+                  <Starting3D />
+                )}
                 {volumes && <SliceViews />}
               </div>
             </div>
@@ -158,30 +154,4 @@ function useSlicesFirst(store: ViewerStore, hasSlices: boolean): { done: boolean
     return () => clearTimeout(timer);
   }, [hasSlices, ctArrived]);
   return { done: !hasSlices || shown || timedOut };
-}
-
-/** What is happening to the hologram: a new revision being meshed, or loading. */
-function RevisionBadge({ updating, pending }: { updating: boolean; pending: RevisionProgress | null }) {
-  const text = updating
-    ? 'Loading the new hologram…'
-    : pending?.state === 'failed'
-      ? `Revision ${pending.revision} could not be meshed: ${pending.error?.message ?? 'unknown error'}`
-      : pending
-        ? `Revision ${pending.revision}: making its hologram${pending.percent != null ? ` ${Math.round(pending.percent)} %` : '…'}`
-        : null;
-  if (!text) return null;
-  return (
-    <p className="viewer-badge" role="status" data-testid="revision-badge">
-      {text}
-    </p>
-  );
-}
-
-function LoadProgress({ fraction, loadedBytes }: { fraction: number | null; loadedBytes: number }) {
-  return (
-    <div className="viewer-message" role="status" data-testid="model-progress">
-      <p>Loading the 3D model… {fraction != null ? `${Math.round(fraction * 100)} %` : `${(loadedBytes / 1e6).toFixed(1)} MB`}</p>
-      <progress max={1} value={fraction ?? undefined} />
-    </div>
-  );
 }

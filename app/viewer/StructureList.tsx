@@ -7,7 +7,8 @@
 import { useState } from 'react';
 import { api, formatDate } from '../ui/api.ts';
 import type { TissueGroup } from '../../models/anatomy-types.ts';
-import { GROUP_LABELS, type CaseModelData } from './caseStructures.ts';
+import type { CaseModelData } from './caseStructures.ts';
+import { GROUP_LABELS } from './groupLabels.ts';
 import { isStructureVisible, useViewer, useViewerStore, type StructureEntry } from './viewerStore.ts';
 
 export interface StructureListProps {

@@ -6,7 +6,7 @@
  * - `window.__holocase` (`<TestHook>`, inside the canvas): where the model and the head are, which
  *   structures are drawn, render statistics, XR state, and world positions of named objects (e.g. XR
  *   panel buttons) so a test can aim an emulated controller at them;
- * - `window.__holocaseTimings` (`recordTiming`): milestones of the page load.
+ * - `window.__holocaseTimings` (`recordTiming` in `testTimings.ts`): milestones of the page load.
  */
 import { useThree } from '@react-three/fiber';
 import { useXR } from '@react-three/xr';
@@ -14,33 +14,8 @@ import { useEffect, useRef } from 'react';
 import { Box3, Mesh, Vector3, type Object3D } from 'three';
 import type { Vec3 } from '../../mesh/grid.ts';
 import { useVolumes } from './slices/useCaseVolumes.ts';
+import { recordTiming } from './testTimings.ts';
 import { useViewerStore, type ViewerState } from './viewerStore.ts';
-
-export function isTestHookEnabled(): boolean {
-  return typeof window !== 'undefined' && new URLSearchParams(window.location.search).get('testhook') === '1';
-}
-
-/** Milestones of a page load, `performance.now()` milliseconds. */
-export interface ViewerTimings {
-  loadStart?: number;
-  loaded?: number;
-  firstFrame?: number;
-  /** The CT's coarse level arrived. */
-  ctCoarse?: number;
-  /** All three slice views drew the CT for the first time. */
-  firstSlices?: number;
-  /** Every full-resolution slab of the CT arrived. */
-  ctComplete?: number;
-  labelsLoaded?: number;
-}
-
-/** Records a load milestone when the test hook is on (first value wins). */
-export function recordTiming(name: keyof ViewerTimings): void {
-  if (!isTestHookEnabled()) return;
-  const w = window as Window & { __holocaseTimings?: ViewerTimings };
-  const t = (w.__holocaseTimings ??= {});
-  t[name] ??= performance.now();
-}
 
 export interface ViewerTestApi {
   /** World centre of the drawn model's bounding box (metres). */

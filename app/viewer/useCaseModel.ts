@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'react';
 import type { CaseModelData } from './caseStructures.ts';
 import { loadCaseGlb } from './loadCaseGlb.ts';
-import { recordTiming } from './TestHook.tsx';
+import { recordTiming } from './testTimings.ts';
 
 export type CaseModelLoad =
   | { status: 'loading'; fraction: number | null; loadedBytes: number }

@@ -56,7 +56,13 @@ function SlicePlane({ axis }: { axis: SliceAxis }) {
     geometry.setIndex([0, 1, 2, 0, 2, 3]);
     return { geometry, texture, composed, renderer: createPlaneImageRenderer() };
   }, []);
-  useEffect(() => () => (geometry.dispose(), texture.dispose()), [geometry, texture]);
+  useEffect(
+    () => () => {
+      geometry.dispose();
+      texture.dispose();
+    },
+    [geometry, texture],
+  );
 
   // Redraw the picture and move the quad on the next frame after what it shows changed.
   const dirty = useRef(true);

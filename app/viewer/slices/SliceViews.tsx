@@ -1,7 +1,7 @@
 'use client';
 /** The three slice views side by side, with how far the CT has arrived while it streams in. */
 import { useCallback, useRef } from 'react';
-import { recordTiming } from '../TestHook.tsx';
+import { recordTiming } from '../testTimings.ts';
 import { SLICE_AXES, type SliceAxis } from './sliceGeometry.ts';
 import { SliceView } from './SliceView.tsx';
 import { useVolumes } from './useCaseVolumes.ts';

@@ -5,7 +5,7 @@
  * redraw. The arrays themselves are handed out through `VolumeContext`, never put in the store.
  */
 import { createContext, useContext, useEffect, useMemo, useState } from 'react';
-import { recordTiming } from '../TestHook.tsx';
+import { recordTiming } from '../testTimings.ts';
 import type { ViewerStore } from '../viewerStore.ts';
 import { loadCtVolume, type CtVolume } from './ctVolume.ts';
 import { loadLabelVolume, type LabelVolume } from './labelVolume.ts';

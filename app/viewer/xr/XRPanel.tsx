@@ -10,7 +10,8 @@ import { useXR } from '@react-three/xr';
 import { forwardRef, type ReactNode } from 'react';
 import type { Group, Object3D } from 'three';
 import type { TissueGroup } from '../../../models/anatomy-types.ts';
-import { GROUP_LABELS, type CaseModelData } from '../caseStructures.ts';
+import type { CaseModelData } from '../caseStructures.ts';
+import { GROUP_LABELS } from '../groupLabels.ts';
 import { isGroupVisible, useViewer, useViewerStore } from '../viewerStore.ts';
 
 export interface XRPanelProps {
