@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 
-const STAGES = ['ingest', 'segment', 'mesh', 'pipeline', 'server', 'viewer', 'editing'] as const;
+const STAGES = ['ingest', 'segment', 'mesh', 'pipeline', 'server', 'viewer', 'slices', 'editing'] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
