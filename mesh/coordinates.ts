@@ -52,6 +52,11 @@ export function gltfToLps(point: Vec3, centre: Vec3): Vec3 {
   return [point[0] * 1000 + centre[0], -point[2] * 1000 + centre[1], point[1] * 1000 + centre[2]];
 }
 
+/** LPS millimetres → glTF metres relative to `centre` (the mapping `meshToGltfFrame` applies to every vertex). */
+export function lpsToGltf(point: Vec3, centre: Vec3): Vec3 {
+  return [(point[0] - centre[0]) / 1000, (point[2] - centre[2]) / 1000, -(point[1] - centre[1]) / 1000];
+}
+
 /** A mesh in LPS millimetres moved into the glTF frame (metres, centred on `centre`); normals rotate along. */
 export function meshToGltfFrame(mesh: TriangleMesh, centre: Vec3): TriangleMesh {
   const p = mesh.positions;

@@ -1,16 +1,19 @@
 'use client';
 /**
- * `/cases/<id>`: the case's state (live while processing; why, when it failed), then the 3D viewer,
- * the case details and sharing.
+ * `/cases/<id>`: the case's state (live while processing; why, when it failed), then the 3D viewer
+ * with the CT slice views (and the editing tools for users who may edit), the case details and
+ * sharing. New revisions and validations arrive through the case's event stream.
  */
 import { useRouter } from 'next/navigation';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AppHeader } from './AppHeader.tsx';
 import { api, formatDate, type CaseDetail } from './api.ts';
 import { ClientCaseViewer } from './ClientCaseViewer.tsx';
 import { JobProgress } from './JobProgress.tsx';
 import { SharePanel } from './SharePanel.tsx';
 import { useCaseEvents } from './useCaseEvents.ts';
+import { useLiveRevision } from './useLiveRevision.ts';
+import { prefetchCtVolume } from '../viewer/slices/ctVolume.ts';
 import { useSession } from './useSession.ts';
 
 export function CaseScreen({ id }: { id: string }) {
@@ -24,10 +27,17 @@ export function CaseScreen({ id }: { id: string }) {
   const processingEnded = progress.status === 'done' || progress.status === 'failed';
 
   const load = useCallback(() => api.case(id).then(setDetail, (e: Error) => setError(e.message)), [id]);
+  const done = detail?.status === 'done' ? detail : null;
+  const live = useLiveRevision(done, done ? `/api/cases/${encodeURIComponent(id)}/events` : null);
+  const volumes = useMemo(() => ({ ct: `/api/cases/${encodeURIComponent(id)}/ct`, labels: `/api/cases/${encodeURIComponent(id)}/labels` }), [id]);
+  const validated = Object.values(live.validation).filter(Boolean).length;
   // Read the case on arrival, and again when its processing ends (for the model, or why it failed).
+  // The CT's first bytes come meanwhile, while the viewer's code loads.
   useEffect(() => {
-    if (signedIn) load();
-  }, [signedIn, load]);
+    if (!signedIn) return;
+    prefetchCtVolume(volumes.ct);
+    load();
+  }, [signedIn, load, volumes]);
   useEffect(() => {
     if (processingEnded) load();
   }, [processingEnded, load]);
@@ -49,6 +59,8 @@ export function CaseScreen({ id }: { id: string }) {
               <p className="muted">
                 {detail.status === 'done' ? `Processed ${formatDate(detail.processedAt)}` : `Uploaded ${formatDate(detail.createdAt)}`} · {detail.model.name}
                 {detail.structures.length > 0 && ` · ${detail.structures.length} structures`}
+                {done && ` · revision ${live.revision}`}
+                {validated > 0 && <span data-testid="validated-count"> · {validated} validated</span>}
               </p>
             </div>
             {detail.status === 'failed' && (
@@ -64,8 +76,23 @@ export function CaseScreen({ id }: { id: string }) {
               </div>
             )}
             {(detail.status === 'queued' || detail.status === 'running') && <JobProgress progress={progress} className="card job" />}
-            {detail.status === 'done' && detail.glbUrl && (
-              <ClientCaseViewer glbUrl={detail.glbUrl} xrGlbUrl={detail.xrGlbUrl} expectedBytes={detail.glbBytes ?? undefined} title={detail.label || 'Case'} />
+            {live.gone && (
+              <p className="error card" role="alert">
+                {live.gone}
+              </p>
+            )}
+            {done && live.glbUrl && (
+              <ClientCaseViewer
+                glbUrl={live.glbUrl}
+                xrGlbUrl={live.xrGlbUrl}
+                expectedBytes={live.glbUrl === detail.glbUrl ? (detail.glbBytes ?? undefined) : undefined}
+                title={detail.label || 'Case'}
+                volumes={volumes}
+                revision={live.revision}
+                editCaseId={detail.canEdit ? id : undefined}
+                validation={live.validation}
+                pendingRevision={live.pending}
+              />
             )}
             {detail.status === 'done' && <SharePanel caseId={id} />}
             <div className="row">

@@ -1,8 +1,8 @@
 'use client';
 /**
  * The case's anatomy as declarative JSX: one group per tissue, one mesh (one draw call) per structure,
- * reusing the loaded geometry and material. Hover and click name a structure; in measuring mode a click
- * drops a measurement point (in the case frame, metres).
+ * reusing the loaded geometry and material. Hover and click name a structure and move the CT crosshair
+ * to the clicked point; in measuring mode a click drops a measurement point (in the case frame, metres).
  */
 import { useMemo, useRef } from 'react';
 import type { ThreeEvent } from '@react-three/fiber';
@@ -83,6 +83,10 @@ function useStructurePointer(root: React.RefObject<Group | null>) {
         if (seeThrough(nameOf(e))) return;
         e.stopPropagation();
         state.select(nameOf(e));
+        if (root.current) {
+          const p = root.current.worldToLocal(e.point.clone());
+          state.setCursorFromCaseFrame([p.x, p.y, p.z]);
+        }
       },
     };
   }, [store, root]);

@@ -1,23 +1,39 @@
 'use client';
 /**
- * A case in 3D: structure panel and cutting-plane controls on the side, the canvas with view presets,
- * the name of the structure under the pointer, and "View in AR / VR" where the browser supports it.
- * Load it with `next/dynamic` and `ssr: false` (WebGL and WebXR exist only in the browser).
+ * A case in 3D and in CT slices: structure panel, cutting plane, CT window and overlay controls (and,
+ * for users who may edit, the editing tools and revisions) on the side; the 3D view with its presets
+ * (`Viewer3D`, a code chunk of its own, so the slices never wait for three.js) and the axial, coronal
+ * and sagittal views beside it; "View in AR / VR" where the browser supports it. Load it with
+ * `next/dynamic` and `ssr: false` (canvases, workers and WebXR exist only in the browser).
  */
-import { Canvas } from '@react-three/fiber';
-import { useEffect, useMemo, useState } from 'react';
+import dynamic from 'next/dynamic';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
+import type { CaseModelData } from './caseStructures.ts';
 import { ClipControls } from './ClipControls.tsx';
-import { StructureInfo } from './StructureInfo.tsx';
+import { EditPanel } from './editing/EditPanel.tsx';
+import { labelTableFrom } from './editing/labelTable.ts';
+import { RevisionPanel } from './editing/RevisionPanel.tsx';
+import { EditSessionContext, useNewEditSession } from './editing/useEditSession.ts';
+import { SliceControls } from './slices/SliceControls.tsx';
+import { SliceViews } from './slices/SliceViews.tsx';
+import { useCaseVolumes, VolumeContext } from './slices/useCaseVolumes.ts';
 import { StructureList } from './StructureList.tsx';
-import { isTestHookEnabled } from './TestHook.tsx';
-import { viewerLevel } from './detailLevel.ts';
-import { shownModel, useCaseModel } from './useCaseModel.ts';
-import { createViewerStore, ViewerStoreContext } from './viewerStore.ts';
-import { ViewerScene } from './ViewerScene.tsx';
+import { createViewerStore, ViewerStoreContext, type ValidationMark, type ViewerStore } from './viewerStore.ts';
 import { ViewToolbar } from './ViewToolbar.tsx';
-import { createCaseXRStore } from './xr/caseXRStore.ts';
+import type { CaseXRStore } from './xr/caseXRStore.ts';
 import { XRButtons } from './xr/XRButtons.tsx';
+import type { RevisionProgress } from '../ui/useRevisionEvents.ts';
+
+const Viewer3D = dynamic(() => import('./Viewer3D.tsx'), { ssr: false, loading: Starting3D });
+
+function Starting3D() {
+  return (
+    <div className="viewer-canvas" data-testid="viewer-canvas" data-state="starting">
+      <p className="viewer-message">Starting the 3D viewer…</p>
+    </div>
+  );
+}
 
 export interface CaseViewerProps {
   /** Where the desktop level's GLB is (`/api/cases/<id>/model.glb` or `/api/share/<token>/model.glb`). */
@@ -28,74 +44,117 @@ export interface CaseViewerProps {
   expectedBytes?: number;
   /** Shown as the XR panel's title. */
   title: string;
+  /** The CT and label map for the slice views (`…/ct`, `…/labels`); without them, 3D only. */
+  volumes?: { ct: string; labels: string };
+  /** The case's current revision: when it changes, the label map is loaded again (unless there are unsaved edits). */
+  revision?: number;
+  /** Set for a signed-in user who may edit the case: the case id that revisions are saved to. */
+  editCaseId?: string;
+  /** Which structures (by label) are validated, and by whom. */
+  validation?: Record<number, ValidationMark | null>;
+  /** A revision on its way (saved, being meshed, failed to mesh), for the status line. */
+  pendingRevision?: RevisionProgress | null;
 }
 
-export default function CaseViewer({ glbUrl, xrGlbUrl, expectedBytes, title }: CaseViewerProps) {
+export default function CaseViewer({ glbUrl, xrGlbUrl, expectedBytes, title, volumes, revision = 0, editCaseId, validation, pendingRevision }: CaseViewerProps) {
   const store = useMemo(createViewerStore, []);
-  const [testHook] = useState(isTestHookEnabled);
-  // Under test (software rendering, emulated headset) XR frames are drawn at a quarter resolution.
-  const xrStore = useMemo(() => createCaseXRStore({ origin: window.location.origin, frameBufferScaling: testHook ? 0.25 : undefined }), [testHook]);
-  const session = useStore(xrStore, (s) => s.session);
-  useEffect(() => () => xrStore.destroy(), [xrStore]);
+  const [model, setModel] = useState<CaseModelData | null>(null);
+  const [xrStore, setXrStore] = useState<CaseXRStore | null>(null);
 
-  // The level of detail for the session type; a swap keeps the shown model until the other is ready.
-  const level = viewerLevel({ inSession: !!session, userAgent: navigator.userAgent, hasXrLevel: !!xrGlbUrl });
-  const url = level === 'xr' ? xrGlbUrl! : glbUrl;
-  const load = useCaseModel(url, url === glbUrl ? expectedBytes : undefined);
-  const shown = shownModel(load);
-  const model = shown?.model ?? null;
-  const shownUrl = shown?.url;
+  // The label map on screen: the current revision, unless an older one is being viewed. `base` is the
+  // revision the map in memory stands for (a save of this page's edits moves it without a download);
+  // a newer revision from elsewhere is loaded only when nothing is left unsaved (the edit panel offers
+  // to load it otherwise).
+  const viewing = useStore(store, (s) => s.viewingRevision);
+  const unsaved = useStore(store, (s) => s.unsaved);
+  const [loaded, setLoaded] = useState(revision);
+  const [base, setBase] = useState(revision);
+  const loadCurrent = useCallback(() => {
+    setLoaded(revision);
+    setBase(revision);
+  }, [revision]);
+  useEffect(() => {
+    if (revision !== base && !unsaved) loadCurrent();
+  }, [revision, base, unsaved, loadCurrent]);
+  const urls = useMemo(
+    () => (volumes ? { ct: volumes.ct, labels: viewing !== null ? `${volumes.labels}?revision=${viewing}` : `${volumes.labels}?v=${loaded}` } : null),
+    [volumes, viewing, loaded],
+  );
+  // With slice views, the CT's coarse level (a few MB) comes first: the first slices are on screen
+  // before the label map's and the hologram's downloads and decoding take the main thread.
+  const slicesFirst = useSlicesFirst(store, !!volumes);
+  const caseVolumes = useCaseVolumes(urls, store, slicesFirst.done);
+  const start3d = slicesFirst.done || caseVolumes.error !== null;
+  const editSession = useNewEditSession(caseVolumes.labels);
+
   useEffect(() => {
     if (!model) return;
-    // A new level of the same case keeps what the user set (visibility, opacity, cut, measurement).
-    const entries = model.structures.map(({ name, displayName, group, color, volumeMl }) => ({ name, displayName, group, color, volumeMl }));
-    const state = store.getState();
-    if (entries.map((e) => e.name).join('\n') !== state.structures.map((e) => e.name).join('\n')) state.setStructures(entries);
-    state.setModelLevel(shownUrl === glbUrl ? 'desktop' : 'xr');
-  }, [model, shownUrl, glbUrl, store]);
+    const s = store.getState();
+    s.setStructures(model.structures.map(({ name, displayName, group, color, volumeMl, label }) => ({ name, displayName, group, color, volumeMl, label })));
+    s.setSceneCenter(model.centerLpsMm ?? null);
+    s.setLabelTable(labelTableFrom(model.structures, s.labelTable));
+  }, [model, store]);
+  useEffect(() => store.getState().setEditCase(editCaseId ?? null), [editCaseId, store]);
+  useEffect(() => store.getState().setValidation(validation ?? {}), [validation, store]);
+  useEffect(() => {
+    const s = store.getState();
+    if (editSession) s.setHistory(editSession.history.depth(), false);
+    s.labelsChanged();
+  }, [editSession, store]);
 
   return (
     <ViewerStoreContext.Provider value={store}>
-      <div className="viewer">
-        <aside className="viewer-side">
-          <XRButtons store={xrStore} />
-          {model && <StructureList model={model} />}
-          {model && <ClipControls model={model} />}
-        </aside>
-        <div className="viewer-main">
-          <ViewToolbar />
-          <div className="viewer-canvas" data-testid="viewer-canvas" data-state={load.status} data-level={level}>
-            {model ? (
-              <Canvas
-                flat
-                dpr={[1, 2]}
-                frameloop={session ? 'always' : 'demand'}
-                gl={{ antialias: !testHook, powerPreference: 'high-performance' }}
-                camera={{ fov: 35, near: 0.01, far: 20, position: [0, 0, 1.5] }}
-                onPointerMissed={() => store.getState().select(null)}
-              >
-                <ViewerScene model={model} xrStore={xrStore} title={title} testHook={testHook} />
-              </Canvas>
-            ) : load.status === 'failed' ? (
-              <p className="viewer-message error" role="alert">
-                {load.error}
-              </p>
-            ) : load.status === 'loading' ? (
-              <LoadProgress fraction={load.fraction} loadedBytes={load.loadedBytes} />
-            ) : null}
+      <VolumeContext.Provider value={caseVolumes}>
+        <EditSessionContext.Provider value={editSession}>
+          <div className={volumes ? 'viewer with-slices' : 'viewer'}>
+            <aside className="viewer-side">
+              {xrStore && <XRButtons store={xrStore} />}
+              {model && <StructureList model={model} />}
+              {volumes && <SliceControls />}
+              {editCaseId && volumes && <EditPanel caseId={editCaseId} revision={revision} baseRevision={base} onSaved={setBase} onLoadCurrent={loadCurrent} />}
+              {editCaseId && volumes && <RevisionPanel caseId={editCaseId} revision={revision} />}
+              {model && <ClipControls model={model} />}
+            </aside>
+            <div className="viewer-main">
+              <ViewToolbar />
+              <div className="viewer-views">
+                {/* The 3-D chunk is not even loaded until the first slices are drawn: its code would take the main thread. */}
+                {start3d ? (
+                  <Viewer3D
+                    glbUrl={glbUrl}
+                    xrGlbUrl={xrGlbUrl ?? null}
+                    expectedBytes={expectedBytes}
+                    title={title}
+                    start={start3d}
+                    pendingRevision={pendingRevision ?? null}
+                    onModel={setModel}
+                    onXrStore={setXrStore}
+                  />
+                ) : (
+                  <Starting3D />
+                )}
+                {volumes && <SliceViews />}
+              </div>
+            </div>
           </div>
-          {model && <StructureInfo model={model} />}
-        </div>
-      </div>
+        </EditSessionContext.Provider>
+      </VolumeContext.Provider>
     </ViewerStoreContext.Provider>
   );
 }
 
-function LoadProgress({ fraction, loadedBytes }: { fraction: number | null; loadedBytes: number }) {
-  return (
-    <div className="viewer-message" role="status" data-testid="model-progress">
-      <p>Loading the 3D model… {fraction != null ? `${Math.round(fraction * 100)} %` : `${(loadedBytes / 1e6).toFixed(1)} MB`}</p>
-      <progress max={1} value={fraction ?? undefined} />
-    </div>
-  );
+/** How long after the CT's coarse level arrived the rest of the page waits for the first slices at most. */
+const SLICES_FIRST_MS = 3000;
+
+/** Whether the first slices are drawn (or there are none to wait for, or drawing them took too long). */
+function useSlicesFirst(store: ViewerStore, hasSlices: boolean): { done: boolean } {
+  const shown = useStore(store, (s) => s.slicesShown);
+  const ctArrived = useStore(store, (s) => s.grid !== null);
+  const [timedOut, setTimedOut] = useState(false);
+  useEffect(() => {
+    if (!hasSlices || !ctArrived) return;
+    const timer = setTimeout(() => setTimedOut(true), SLICES_FIRST_MS);
+    return () => clearTimeout(timer);
+  }, [hasSlices, ctArrived]);
+  return { done: !hasSlices || shown || timedOut };
 }

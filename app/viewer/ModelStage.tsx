@@ -2,7 +2,7 @@
 /**
  * The model's place in the scene: a group that is identity on the desktop and, in an XR session, is
  * put in front of the user and can be grabbed, turned and scaled. It holds the anatomy, the cutting
- * plane and the measurement, so all three move together.
+ * plane, the measurement and the CT slice planes, so they all move together.
  */
 import { Bvh } from '@react-three/drei';
 import { useXR } from '@react-three/xr';
@@ -12,6 +12,7 @@ import { CaseModel } from './CaseModel.tsx';
 import type { CaseModelData } from './caseStructures.ts';
 import { ClipPlane } from './ClipPlane.tsx';
 import { Measurement } from './Measurement.tsx';
+import { SlicePlanes } from './slices/SlicePlanes.tsx';
 import { useGrab } from './xr/useGrab.ts';
 import { useXRPlacement } from './xr/useXRPlacement.ts';
 import { XRPanel } from './xr/XRPanel.tsx';
@@ -30,6 +31,8 @@ export function ModelStage({ model, title }: ModelStageProps) {
   return (
     <>
       <group ref={stage} name="model-stage" {...(session ? (grab as object) : {})}>
+        {/* First, so that a hand touching a CT plane takes the plane rather than the organs around it. */}
+        <SlicePlanes />
         {/* Bounding-volume hierarchies make every pointer ray (mouse, controllers, hands) cheap:
             without them each ray tests every triangle, every frame. Strategy 0 (CENTER) builds fastest. */}
         <Bvh firstHitOnly strategy={0}>

@@ -1,6 +1,7 @@
 'use client';
 /** Names the structure under the pointer (or the one clicked): display name, group, volume. */
-import { GROUP_LABELS, type CaseModelData } from './caseStructures.ts';
+import type { CaseModelData } from './caseStructures.ts';
+import { GROUP_LABELS } from './groupLabels.ts';
 import { useViewer } from './viewerStore.ts';
 
 export function StructureInfo({ model }: { model: CaseModelData }) {

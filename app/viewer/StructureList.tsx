@@ -1,11 +1,14 @@
 'use client';
 /**
  * The structure panel: structures grouped by tissue, each group and each structure with a visibility
- * switch, an opacity slider and "isolate" (show only this).
+ * switch, an opacity slider and "isolate" (show only this), who validated it (and, for users who may
+ * edit, a switch to validate it or take the mark back).
  */
 import { useState } from 'react';
+import { api, formatDate } from '../ui/api.ts';
 import type { TissueGroup } from '../../models/anatomy-types.ts';
-import { GROUP_LABELS, type CaseModelData } from './caseStructures.ts';
+import type { CaseModelData } from './caseStructures.ts';
+import { GROUP_LABELS } from './groupLabels.ts';
 import { isStructureVisible, useViewer, useViewerStore, type StructureEntry } from './viewerStore.ts';
 
 export interface StructureListProps {
@@ -83,7 +86,50 @@ function StructureRow({ structure }: { structure: StructureEntry }) {
       <button type="button" className={isolated ? 'small on' : 'small'} onClick={() => actions.isolate('structure', structure.name)}>
         Isolate
       </button>
+      {structure.label !== undefined && <ValidationMarkRow label={structure.label} name={structure.displayName} />}
     </li>
+  );
+}
+
+/**
+ * "Validated by alice, 24 Nov" and, for users who may edit, the switch that sets or clears it. The
+ * switch shows the new state at once; the mark itself comes from the server's answer (and reaches
+ * every other viewer through the case's events).
+ */
+function ValidationMarkRow({ label, name }: { label: number; name: string }) {
+  const store = useViewerStore();
+  const mark = useViewer((s) => s.validation[label] ?? null);
+  const caseId = useViewer((s) => s.editCaseId);
+  const [pending, setPending] = useState<boolean | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  if (!mark && !caseId) return null;
+  const toggle = async (validated: boolean) => {
+    setPending(validated);
+    setError(null);
+    try {
+      const answer = await api.setValidated(caseId!, label, validated);
+      const validation = store.getState().validation;
+      store.getState().setValidation({ ...validation, [label]: answer ? { by: answer.validatedBy, at: answer.validatedAt } : null });
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setPending(null);
+    }
+  };
+  return (
+    <div className="validation-row" data-testid={`validation-${label}`}>
+      {caseId ? (
+        <label className="switch">
+          <input type="checkbox" checked={pending ?? !!mark} aria-label={`${name} validated`} onChange={(e) => void toggle(e.target.checked)} data-testid={`validate-${label}`} />
+          <span className={mark ? 'validated' : 'muted small-text'}>{mark ? `Validated by ${mark.by}, ${formatDate(mark.at)}` : 'Not validated'}</span>
+        </label>
+      ) : (
+        <span className="validated">
+          Validated by {mark!.by}, {formatDate(mark!.at)}
+        </span>
+      )}
+      {error && <span className="error small-text">{error}</span>}
+    </div>
   );
 }
 

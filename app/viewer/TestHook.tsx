@@ -6,33 +6,16 @@
  * - `window.__holocase` (`<TestHook>`, inside the canvas): where the model and the head are, which
  *   structures are drawn, render statistics, XR state, and world positions of named objects (e.g. XR
  *   panel buttons) so a test can aim an emulated controller at them;
- * - `window.__holocaseTimings` (`recordTiming`): milestones of the page load.
+ * - `window.__holocaseTimings` (`recordTiming` in `testTimings.ts`): milestones of the page load.
  */
 import { useThree } from '@react-three/fiber';
 import { useXR } from '@react-three/xr';
 import { useEffect, useRef } from 'react';
 import { Box3, Mesh, Vector3, type Object3D } from 'three';
 import type { Vec3 } from '../../mesh/grid.ts';
+import { useVolumes } from './slices/useCaseVolumes.ts';
+import { recordTiming } from './testTimings.ts';
 import { useViewerStore, type ViewerState } from './viewerStore.ts';
-
-export function isTestHookEnabled(): boolean {
-  return typeof window !== 'undefined' && new URLSearchParams(window.location.search).get('testhook') === '1';
-}
-
-/** Milestones of a page load, `performance.now()` milliseconds. */
-export interface ViewerTimings {
-  loadStart?: number;
-  loaded?: number;
-  firstFrame?: number;
-}
-
-/** Records a load milestone when the test hook is on (first value wins). */
-export function recordTiming(name: keyof ViewerTimings): void {
-  if (!isTestHookEnabled()) return;
-  const w = window as Window & { __holocaseTimings?: ViewerTimings };
-  const t = (w.__holocaseTimings ??= {});
-  t[name] ??= performance.now();
-}
 
 export interface ViewerTestApi {
   /** World centre of the drawn model's bounding box (metres). */
@@ -47,6 +30,12 @@ export interface ViewerTestApi {
   structureCenter(structure: string): Vec3 | null;
   /** Where a structure's centre appears on screen: normalised device coordinates (x right, y up, −1..1). */
   screenPosition(structure: string): [number, number] | null;
+  /** Where a world point appears on screen: normalised device coordinates. */
+  project(point: Vec3): [number, number];
+  /** Unit normal, in world space, of a flat mesh (e.g. a CT slice plane), from its first triangle. */
+  planeNormal(name: string): Vec3 | null;
+  /** Voxels of the label map on screen that hold `label` (null before it is loaded). */
+  labelVoxels(label: number): number | null;
   visibleStructures(): string[];
   renderInfo(): { triangles: number; calls: number; frames: number };
   xrMode(): string | null;
@@ -65,6 +54,7 @@ export function TestHook() {
   const xrMode = useXR((s) => s.mode);
   const session = useXR((s) => s.session);
   const store = useViewerStore();
+  const volumes = useVolumes();
   const frames = useRef(0);
   const last = useRef({ triangles: 0, calls: 0 });
 
@@ -102,6 +92,26 @@ export function TestHook() {
         const p = new Box3().setFromObject(o).getCenter(v).project(head());
         return [p.x, p.y];
       },
+      project(point) {
+        const p = new Vector3(...point).project(head());
+        return [p.x, p.y];
+      },
+      planeNormal(name) {
+        const o = scene.getObjectByName(name);
+        const position = o instanceof Mesh ? o.geometry.getAttribute('position') : undefined;
+        if (!o || !position || position.count < 3) return null;
+        o.updateWorldMatrix(true, false);
+        const [a, b, c] = [0, 1, 2].map((n) => new Vector3().fromBufferAttribute(position, n).applyMatrix4(o.matrixWorld));
+        const normal = b.sub(a).cross(c.sub(a)).normalize();
+        return tuple(normal);
+      },
+      labelVoxels(label) {
+        const data = volumes.labels?.data;
+        if (!data) return null;
+        let count = 0;
+        for (let n = 0; n < data.length; n++) if (data[n] === label) count++;
+        return count;
+      },
       visibleStructures() {
         const names: string[] = [];
         scene.getObjectByName('case')?.traverse((o) => {
@@ -118,7 +128,7 @@ export function TestHook() {
       requestFrame: () => invalidate(),
     };
     (window as Window & { __holocase?: ViewerTestApi }).__holocase = api;
-  }, [scene, gl, camera, xrMode, session, store, invalidate]);
+  }, [scene, gl, camera, xrMode, session, store, invalidate, volumes]);
 
   // After each render of the scene: count it and keep its statistics.
   useEffect(() => {

@@ -130,13 +130,3 @@ function findExtras(object: Object3D): StructureExtras {
 function asGroup(value: unknown): TissueGroup {
   return (TISSUE_GROUPS as readonly string[]).includes(value as string) ? (value as TissueGroup) : 'other';
 }
-
-/** Human names of the tissue groups, for panels. */
-export const GROUP_LABELS: Record<TissueGroup, string> = {
-  bone: 'Bones',
-  vessel: 'Vessels',
-  organ: 'Organs',
-  muscle: 'Muscles',
-  airway: 'Airways',
-  other: 'Other',
-};

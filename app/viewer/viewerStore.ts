@@ -9,6 +9,10 @@ import { useStore } from 'zustand';
 import type { Vec3 } from '../../mesh/grid.ts';
 import type { DetailLevel } from '../../mesh/detailLevels.ts';
 import type { TissueGroup } from '../../models/anatomy-types.ts';
+import { createEditState, type EditState } from './editing/editState.ts';
+
+export type { ValidationMark } from './editing/editState.ts';
+import { createSliceViewState, type SliceViewState } from './slices/sliceState.ts';
 
 export type ViewPreset = 'anterior' | 'posterior' | 'left' | 'right' | 'superior';
 
@@ -19,6 +23,8 @@ export interface StructureEntry {
   group: TissueGroup;
   color: string;
   volumeMl?: number;
+  /** Label value in the label map. */
+  label?: number;
 }
 
 export interface ClipState {
@@ -31,7 +37,8 @@ export interface ClipState {
   pitchDeg: number;
 }
 
-export interface ViewerState {
+/** The 3D viewer's own state, plus the slice views' (`slices/sliceState.ts`) and the editing tools' (`editing/editState.ts`). */
+export interface ViewerState extends SliceViewState, EditState {
   structures: StructureEntry[];
   /** Structures hidden by the user (name → true). */
   hidden: Record<string, true>;
@@ -55,6 +62,7 @@ export interface ViewerState {
   /** The level of detail being drawn (see `detailLevel.ts`). */
   modelLevel: DetailLevel;
 
+  /** A new model's structures; the user's hiding and opacity of structures that remain are kept. */
   setStructures(structures: StructureEntry[]): void;
   toggleStructure(name: string): void;
   /** Hides the group when any of it is visible, shows all of it otherwise. */
@@ -97,6 +105,8 @@ const INITIAL_CLIP: ClipState = { enabled: false, offset: 0, yawDeg: 0, pitchDeg
 /** Creates the store of one viewer. */
 export function createViewerStore(): ViewerStore {
   return createStore<ViewerState>()((set, get) => ({
+    ...createSliceViewState(set),
+    ...createEditState(set),
     structures: [],
     hidden: {},
     opacity: {},
@@ -111,7 +121,15 @@ export function createViewerStore(): ViewerStore {
     xrPlacementNonce: 0,
     modelLevel: 'desktop',
 
-    setStructures: (structures) => set({ structures, opacity: initialOpacity(structures) }),
+    setStructures: (structures) =>
+      set((s) => {
+        if (s.structures.length === 0) return { structures, opacity: initialOpacity(structures) };
+        // A new revision of the same case: keep what the user set for the structures that are still there.
+        const names = new Set(structures.map((x) => x.name));
+        const keep = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([name]) => names.has(name)));
+        const fresh = structures.filter((x) => !s.structures.some((old) => old.name === x.name));
+        return { structures, hidden: keep(s.hidden), opacity: { ...initialOpacity(fresh), ...keep(s.opacity) } };
+      }),
     toggleStructure: (name) =>
       set((s) => {
         const hidden = { ...s.hidden };

@@ -15,10 +15,12 @@ const COMMANDS: Record<string, Command> = {
   phantom: { summary: 'write the procedural CT torso and its exact label map', load: () => import('./phantom.ts') },
   segment: { summary: 'segment a CT with a model bundle into a label map', load: () => import('./segment.ts') },
   evaluate: { summary: 'compare a label map with a reference (Dice, IoU, HD95, volumes)', load: () => import('./evaluate.ts') },
+  grow: { summary: 'grow labelled seed strokes into whole structures on a CT', load: () => import('./grow.ts') },
   mesh: { summary: 'turn a label map into a glTF hologram (and STL)', load: () => import('./mesh.ts') },
   run: { summary: 'ingest → segment → mesh into a folder', load: () => import('./run.ts') },
   serve: { summary: 'start the web server (what `npm start` runs)', load: () => import('./serve.ts') },
   worker: { summary: 'run a job worker on Redis (scale-out mode)', load: () => import('./worker.ts') },
+  dataset: { summary: 'export validated cases for training: dataset export -o DIR (nnU-Net v2, MONAI)', load: () => import('./dataset.ts') },
   user: { summary: 'manage local accounts: user add <name> [--admin]', load: () => import('./user.ts') },
   model: { summary: 'bring networks in: model import <nnU-Net folder or zip>', load: () => import('./model.ts') },
 };

@@ -1,6 +1,7 @@
 /**
  * Routes our HTTP server answers itself, ahead of Next, with the same handlers the `app/api` route
- * files export: the GLB downloads (Next would drop `Content-Length`/`Content-Encoding`). The Web
+ * files export: the GLB downloads (Next would drop `Content-Length`/`Content-Encoding`), and the CT
+ * chunks and label maps of the slice views (many requests per page: no detour through Next). The Web
  * `Response` is written to the Node response unchanged. Also the status of a share link's page, which
  * Next renders but cannot give a 410.
  */
@@ -10,6 +11,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { shareLinkStatus } from '../auth/shareLinks.ts';
 import { caseGlbRoute, shareGlbRoute } from './glbRoutes.ts';
 import { getRuntime } from './runtime.ts';
+import { caseCtChunkRoute, caseLabelsRoute, shareCtChunkRoute, shareLabelsRoute } from './volumeRoutes.ts';
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -23,6 +25,10 @@ interface DirectRoute {
 const ROUTES: DirectRoute[] = [
   { pattern: /^\/api\/cases\/([^/]+)\/model\.glb$/, params: ['id'], handler: caseGlbRoute as unknown as Handler },
   { pattern: /^\/api\/share\/([^/]+)\/model\.glb$/, params: ['token'], handler: shareGlbRoute as unknown as Handler },
+  { pattern: /^\/api\/cases\/([^/]+)\/ct\/([^/]+)$/, params: ['id', 'chunk'], handler: caseCtChunkRoute as unknown as Handler },
+  { pattern: /^\/api\/share\/([^/]+)\/ct\/([^/]+)$/, params: ['token', 'chunk'], handler: shareCtChunkRoute as unknown as Handler },
+  { pattern: /^\/api\/cases\/([^/]+)\/labels$/, params: ['id'], handler: caseLabelsRoute as unknown as Handler },
+  { pattern: /^\/api\/share\/([^/]+)\/labels$/, params: ['token'], handler: shareLabelsRoute as unknown as Handler },
 ];
 
 function toWebRequest(req: IncomingMessage, secure: boolean): Request {

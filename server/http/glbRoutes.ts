@@ -14,6 +14,7 @@ import { glbFileFor } from '../store/glbVariants.ts';
 import { apiRoute } from './apiRoute.ts';
 import { glbVersion } from './caseViews.ts';
 import { serveGlb } from './serveGlb.ts';
+import { servedGlbDir } from '../edit/revisionFiles.ts';
 
 /** The level a request asks for: `?level=xr` or `?level=desktop` (the default). */
 export function requestedLevel(request: Request): DetailLevel {
@@ -26,7 +27,7 @@ export function requestedLevel(request: Request): DetailLevel {
 export const caseGlbRoute = apiRoute<{ id: string }>({ auth: 'user' }, async ({ request, rt, user, params }) => {
   const c = caseForUser(rt.db, user!, params.id, 'view');
   if (!c.glbEtag) throw new HolocaseError('NOT_FOUND', 'this case has no model yet');
-  const file = await glbFileFor(caseLayout(rt.config.dataDir, c.id).caseDir, c, requestedLevel(request));
+  const file = await glbFileFor(servedGlbDir(rt.config.dataDir, c, caseLayout(rt.config.dataDir, c.id).caseDir), c, requestedLevel(request));
   // A URL naming the current version (?v=) may be cached; the bare URL is revalidated each time.
   const versioned = new URL(request.url).searchParams.get('v') === glbVersion(file.etag);
   return serveGlb(request, file, { cacheControl: versioned ? `private, max-age=${rt.config.glbMaxAgeSeconds}` : 'private, no-cache' });
@@ -35,6 +36,6 @@ export const caseGlbRoute = apiRoute<{ id: string }>({ auth: 'user' }, async ({ 
 /** Revalidated on every use (`no-cache`), so a revoked or expired link stops at once. */
 export const shareGlbRoute = apiRoute<{ token: string }>({ auth: 'none' }, async ({ request, rt, params }) => {
   const { case: c } = caseForShareToken(rt.db, params.token);
-  const file = await glbFileFor(caseLayout(rt.config.dataDir, c.id).caseDir, c, requestedLevel(request));
+  const file = await glbFileFor(servedGlbDir(rt.config.dataDir, c, caseLayout(rt.config.dataDir, c.id).caseDir), c, requestedLevel(request));
   return serveGlb(request, file, { cacheControl: 'private, no-cache' });
 });

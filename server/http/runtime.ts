@@ -20,6 +20,8 @@ import { createModelCatalog, type ModelCatalog } from '../jobs/modelCatalog.ts';
 import { createRedisQueue } from '../jobs/redisQueue.ts';
 import { sweepOrphans } from '../store/sweepOrphans.ts';
 import { createSignInGuard, type SignInGuard } from '../auth/signInGuard.ts';
+import { createRevisionMesher, type RevisionMesher } from '../edit/revisionMesher.ts';
+import { createEditService, type EditService } from '../edit/editService.ts';
 import { createFailureLimiter, type FailureLimiter } from './failureLimiter.ts';
 import { startPacsService, type PacsService } from '../pacs/pacsService.ts';
 
@@ -29,6 +31,10 @@ export interface Runtime extends ModelCatalog {
   db: Database;
   events: CaseEvents;
   queue: JobQueue;
+  /** Makes the holograms of saved label-map revisions (worker threads, one revision at a time). */
+  mesher: RevisionMesher;
+  /** Grow from seeds, islands and fill between slices, in a worker thread. */
+  editing: EditService;
   /** Wrong share codes, per client address (never overall). */
   shareCodeLimiter: FailureLimiter;
   /** Wrong passwords, per client address and per account (never overall). */
@@ -70,7 +76,7 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
   await sweepOrphans(db, config.dataDir, log);
   const events = createCaseEvents();
   let pacs: PacsService | undefined;
-  const records = createJobRecords({ db, events, log, onCaseDone: (caseId) => pacs?.caseDone(caseId) });
+  const records = createJobRecords({ db, events, log, dataDir: config.dataDir, onCaseDone: (caseId) => pacs?.caseDone(caseId) });
   const queue: JobQueue = config.redisUrl
     ? createRedisQueue({ redisUrl: config.redisUrl, db, log, records, dataDir: config.dataDir })
     : createEmbeddedQueue({
@@ -91,12 +97,17 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
   if (clientAddressSource === 'unknown') {
     log.warn('client addresses are unknown (not started by holocase serve, no HOLOCASE_TRUST_PROXY): per-address limits count every client together');
   }
+  const mesher = createRevisionMesher({ db, dataDir: config.dataDir, events, log, projectRoot: options.projectRoot });
+  mesher.resumePending();
+  const editing = createEditService({ projectRoot: options.projectRoot, log });
   return {
     config,
     log,
     db,
     events,
     queue,
+    mesher,
+    editing,
     secure: options.secure ?? config.https,
     clientAddressSource,
     shareCodeLimiter: createFailureLimiter({ windowMs: 15 * 60_000, perKey: 10 }),
@@ -107,6 +118,8 @@ export async function createRuntime(config: ServerConfig, options: RuntimeOption
     async close() {
       await started.close();
       await queue.close();
+      await mesher.idle();
+      await editing.close();
       db.close();
     },
   };

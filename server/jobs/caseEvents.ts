@@ -5,11 +5,20 @@
 import { EventEmitter } from 'node:events';
 import type { JobFailure } from './caseJob.ts';
 
+/** A label-map revision's life: saved, being meshed, its hologram ready (served from now on), or failed. */
+export type RevisionEvent =
+  | { type: 'revision'; revision: number; state: 'saved'; author: string | null; changedStructures: number[] }
+  | { type: 'revision'; revision: number; state: 'meshing'; percent: number }
+  | { type: 'revision'; revision: number; state: 'ready'; glbVersion: string; xrGlbVersion?: string; structures: unknown[] }
+  | { type: 'revision'; revision: number; state: 'failed'; error: { code: string; message: string } };
+
 export type CaseEvent =
   | { type: 'progress'; status: 'queued' | 'running'; stage: string | null; percent: number; message?: string | null }
   | { type: 'done'; processedAt: string }
   | { type: 'failed'; error: JobFailure }
-  | { type: 'deleted' };
+  | { type: 'deleted' }
+  | RevisionEvent
+  | { type: 'validation'; label: number; validated: { by: string; at: string; revision: number } | null };
 
 export interface CaseEvents {
   publish(caseId: string, event: CaseEvent): void;

@@ -10,6 +10,7 @@ import { getCase, markCaseDone, markCaseFailed, updateCaseProgress } from '../st
 import { getJob, setJobStatus } from '../store/jobs.ts';
 import type { CaseJobResult, JobFailure, JobProgress } from './caseJob.ts';
 import type { CaseEvents } from './caseEvents.ts';
+import { recordModelRevision } from '../edit/modelRevision.ts';
 
 export interface JobRecordDeps {
   db: Database;
@@ -17,6 +18,8 @@ export interface JobRecordDeps {
   log: Logger;
   /** Called after a case is recorded as done (e.g. to send its segmentation back to the PACS). */
   onCaseDone?: (caseId: string) => void;
+  /** Data folder: a finished job's output becomes the case's next label-map revision. */
+  dataDir?: string;
 }
 
 export interface JobRecords {
@@ -58,6 +61,13 @@ export function createJobRecords(deps: JobRecordDeps): JobRecords {
       if (!job) return;
       setJobStatus(deps.db, jobId, 'done');
       markCaseDone(deps.db, job.caseId, result);
+      if (deps.dataDir) {
+        try {
+          recordModelRevision(deps.db, deps.dataDir, job.caseId);
+        } catch (error) {
+          deps.log.error({ err: error, caseId: job.caseId }, 'could not record the model output as a revision');
+        }
+      }
       deps.events.publish(job.caseId, { type: 'done', processedAt: new Date(result.processedAt).toISOString() });
       deps.log.info({ jobId, caseId: job.caseId, timings: result.timings, glbBytes: result.glbBytes }, 'job done');
       deps.onCaseDone?.(job.caseId);

@@ -77,6 +77,8 @@ export interface MeshedLevel {
   glb: Uint8Array;
   /** Per structure present, in label-table order. */
   structures: MeshedStructure[];
+  /** The same structures with their meshes. */
+  meshes: StructureMesh[];
   triangles: number;
 }
 
@@ -233,7 +235,7 @@ export async function meshLabelMap(
       meshes: desktop.meshes,
       centerLpsMm,
       triangles: desktop.triangles,
-      xr: { glb: xr.glb, structures: xr.meshes.map((m) => m.structure), triangles: xr.triangles },
+      xr: { glb: xr.glb, structures: xr.meshes.map((m) => m.structure), meshes: xr.meshes, triangles: xr.triangles },
       scannedVoxels: summaries.reduce((s, m) => s + m.scannedVoxels, 0),
       isosurfaceTriangles: summaries.reduce((s, m) => s + m.isosurfaceTriangles, 0),
       workers,

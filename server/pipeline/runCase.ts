@@ -20,6 +20,7 @@ import { ingest, type IngestOptions, type IngestReport } from '../volume/ingest.
 import { writeNifti } from '../volume/nifti.ts';
 import type { VolumeLimits } from '../volume/volumeLimits.ts';
 import type { Volume } from '../volume/volume.ts';
+import { writeCtChunks } from '../store/ctChunkStore.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
 import { CASE_FILES, GLB_FILES } from './caseFiles.ts';
 import { caseAdmission, type CaseAdmissionOptions } from './caseAdmission.ts';
@@ -104,7 +105,7 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
  * 1. Load the model bundle first, so an unknown model fails before any work.
  * 2. Ingest the CT (DICOM folder/zip/files or NIfTI) into a de-identified LPS volume, unless the caller
  *    did; its size, planned memory and modality are checked from its headers before a voxel is read.
- *    Start writing `ct.nii.gz` (or linking the stored one).
+ *    Start writing `ct.nii.gz` (or linking the stored one) and its chunks for the slice views.
  * 3. Segment it with the bundle; let the CT go; start writing `labels.nii.gz`.
  * 4. Mesh every structure present.
  * 5. Store: write both levels of detail (`case.glb`, `case-xr.glb`), wait for the NIfTI files, then write `report.json` last: its presence
@@ -145,6 +146,7 @@ export async function runCase(input: string | string[] | ReadCt, outDir: string,
   if (ct.timing) record(ct.timing);
   const ctFile = path.join(outDir, CASE_FILES.ct);
   inBackground(options.storedCt ? linkOrCopy(options.storedCt, ctFile) : writeNifti(volume, ctFile, 'holocase CT (de-identified)'));
+  inBackground(writeCtChunks(volume, outDir).then(() => undefined));
   const inputReport: CaseReport['input'] = {
     format: ingestReport.format,
     dims: volume.dims,

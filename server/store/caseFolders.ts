@@ -9,6 +9,7 @@
  *   <data>/work/<id>/       a job's scratch: ct.nii.gz + ingest.json after step 1, out-<job>/ during step 2.
  *   <data>/trash/           old case folders being removed after a swap.
  *   <data>/locks/<id>.lock  held by the process running the case's job (see `jobs/caseLock.ts`).
+ *   <data>/revisions/<id>/  the label-map revisions (`server/edit/revisionFiles.ts`), kept across re-runs.
  *
  * In scale-out mode workers on other machines see the same folder through a shared mount.
  */
@@ -82,8 +83,9 @@ export async function publishCaseFolder(dataDir: string, sourceDir: string, case
   if (hadOld) await rm(old, { recursive: true, force: true });
 }
 
-/** Removes every file of a case (case folder, upload, scratch). */
+/** Removes every file of a case (case folder, upload, scratch, revisions). */
 export async function removeCaseFiles(dataDir: string, caseId: string): Promise<void> {
   const layout = caseLayout(dataDir, caseId);
-  await Promise.all([layout.caseDir, layout.incomingDir, layout.workDir].map((dir) => rm(dir, { recursive: true, force: true })));
+  const revisions = path.join(dataDir, 'revisions', caseId);
+  await Promise.all([layout.caseDir, layout.incomingDir, layout.workDir, revisions].map((dir) => rm(dir, { recursive: true, force: true })));
 }

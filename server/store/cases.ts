@@ -27,6 +27,8 @@ export interface CaseRow {
   glbEtag: string | null;
   /** Precompressed variants stored beside `case.glb` (`gzip`, `br`). */
   glbEncodings: string[];
+  /** The label-map revision whose hologram `glb*` describe (null: the case folder's, before any revision). */
+  glbRevision: number | null;
   /** The owner's team (joined from users), for access checks. */
   ownerTeam: string | null;
   ownerName: string | null;
@@ -52,6 +54,7 @@ interface RawCase {
   glb_bytes: number | null;
   glb_etag: string | null;
   glb_encodings: string;
+  glb_revision: number | null;
   owner_team: string | null;
   owner_name: string | null;
 }
@@ -79,6 +82,7 @@ function fromRaw(r: RawCase): CaseRow {
     glbBytes: r.glb_bytes,
     glbEtag: r.glb_etag,
     glbEncodings: JSON.parse(r.glb_encodings) as string[],
+    glbRevision: r.glb_revision ?? null,
     ownerTeam: r.owner_team,
     ownerName: r.owner_name,
   };
@@ -166,6 +170,17 @@ export function markCaseDone(db: Database, id: string, done: CaseCompletion): vo
       id,
     );
   }
+}
+
+/** The hologram served from now on is revision `revision`'s (an edit was meshed, or a revision restored). */
+export function setServedGlb(db: Database, id: string, glb: { revision: number; bytes: number; etag: string; encodings: string[] }): void {
+  db.prepare(`UPDATE cases SET glb_revision = ?, glb_bytes = ?, glb_etag = ?, glb_encodings = ? WHERE id = ?`).run(
+    glb.revision,
+    glb.bytes,
+    glb.etag,
+    JSON.stringify(glb.encodings),
+    id,
+  );
 }
 
 export function markCaseFailed(db: Database, id: string, error: { code: string; message: string; retryable: boolean }): void {

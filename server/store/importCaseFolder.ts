@@ -7,6 +7,7 @@ import path from 'node:path';
 import { HolocaseError } from '../errors.ts';
 import type { Database } from './database.ts';
 import { CASE_FILES, caseLayout, exists, GLB_FILES, newId, publishCaseFolder } from './caseFolders.ts';
+import { CT_CHUNK_FILES } from './ctChunkStore.ts';
 import { insertCase, markCaseDone } from './cases.ts';
 import { prepareGlbVariants } from './glbVariants.ts';
 
@@ -37,6 +38,10 @@ export async function importCaseFolder(db: Database, dataDir: string, folder: st
     for (const file of Object.values(CASE_FILES)) await copyFile(path.join(folder, file), path.join(scratch, file));
     // The headset's level of detail, when the folder has one (older folders serve case.glb for it).
     if (await exists(path.join(folder, GLB_FILES.xr))) await copyFile(path.join(folder, GLB_FILES.xr), path.join(scratch, GLB_FILES.xr));
+    // The CT's chunks for the slice views, when the folder has them (else they are made on first use).
+    if (await exists(path.join(folder, CT_CHUNK_FILES.manifest))) {
+      for (const file of [CT_CHUNK_FILES.data, CT_CHUNK_FILES.manifest]) await copyFile(path.join(folder, file), path.join(scratch, file));
+    }
     const glb = await prepareGlbVariants(scratch);
     await publishCaseFolder(dataDir, scratch, layout.caseDir);
     insertCase(db, { id, ownerId: options.ownerId ?? null, label: options.label ?? '', teamShared: options.teamShared ?? false, model, status: 'done' });

@@ -83,6 +83,35 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'label-map revisions, structure validation, the revision whose hologram is served',
+    sql: `
+      CREATE TABLE revisions (
+        case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        revision INTEGER NOT NULL,
+        author_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+        author_name TEXT,
+        created_at INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        restored_from INTEGER,
+        changes TEXT NOT NULL DEFAULT '[]',
+        mesh TEXT NOT NULL DEFAULT 'pending' CHECK (mesh IN ('pending', 'ready', 'failed')),
+        job_id TEXT,
+        PRIMARY KEY (case_id, revision)
+      );
+      CREATE TABLE validations (
+        case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        label INTEGER NOT NULL,
+        user_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+        user_name TEXT NOT NULL,
+        validated_at INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (case_id, label)
+      );
+      ALTER TABLE cases ADD COLUMN glb_revision INTEGER;
+    `,
+  },
+  {
     version: 4,
     name: 'PACS: change-feed position, received studies (keyed hash only), skipped studies, SEG exports',
     sql: `

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 
-const STAGES = ['ingest', 'segment', 'inference', 'modelImport', 'mesh', 'pipeline', 'server', 'viewer', 'pacs', 'hardening', 'clinical'] as const;
+const STAGES = ['ingest', 'segment', 'inference', 'modelImport', 'mesh', 'pipeline', 'server', 'viewer', 'slices', 'editing', 'pacs', 'hardening', 'clinical'] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -28,3 +28,11 @@ export async function startHolocaseServe(dataDir: string, port: number): Promise
   const args = ['bin/holocase.mjs', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--skip-build'];
   return (await startProcess(args, { HOLOCASE_LOG_LEVEL: 'warn' }, /holocase is running/)).child;
 }
+
+/** Stops a process started here and waits until it has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}

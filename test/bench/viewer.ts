@@ -28,7 +28,7 @@ import { runCase } from '../../server/pipeline/runCase.ts';
 import { writeNifti } from '../../server/volume/nifti.ts';
 import { makePhantom } from '../../server/volume/phantom.ts';
 import { median } from './median.ts';
-import { startHolocaseServe } from './startHolocaseServe.ts';
+import { startHolocaseServe, stopProcess } from './startHolocaseServe.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CT = path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz');
@@ -168,8 +168,7 @@ export async function bench(): Promise<Record<string, unknown>> {
     };
   } finally {
     await browser.close();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await stopProcess(server);
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -278,7 +278,7 @@ describe('share links', () => {
     const guest = new Client(server.url);
     const shared = await guest.json(`/api/share/${token}`);
     expect(shared.status).toBe(200);
-    expect(Object.keys(shared.body).sort()).toEqual(['expiresAt', 'glbUrl', 'label', 'model', 'processedAt', 'structures', 'xrGlbUrl']);
+    expect(Object.keys(shared.body).sort()).toEqual(['expiresAt', 'glbUrl', 'label', 'model', 'processedAt', 'revision', 'structures', 'xrGlbUrl']);
     expect(shared.body.label).toBe('Demo liver');
     const glb = await guest.fetch(shared.body.glbUrl, { origin: null });
     expect(glb.status).toBe(200);
@@ -485,7 +485,7 @@ describe('re-run and delete', () => {
     expect((await alice.json(`/api/cases/${caseId}`, { method: 'DELETE' })).status).toBe(204);
     expect((await alice.json(`/api/cases/${caseId}`)).status).toBe(404);
     expect((await new Client(server.url).json(`/api/share/${share.body.token}`)).status).toBe(404);
-    for (const dir of ['cases', 'work', 'incoming']) {
+    for (const dir of ['cases', 'work', 'incoming', 'revisions']) {
       expect((await listFiles(path.join(dataDir, dir))).filter((f) => f.includes(caseId))).toEqual([]);
     }
   });

@@ -218,6 +218,23 @@ export interface SseEvent {
   data: any;
 }
 
+/** Calls `onEvent` for each event of an SSE response until it returns true or the stream ends. */
+async function readSse(response: Response, onEvent: (e: SseEvent) => boolean | void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data && onEvent({ event, data: JSON.parse(data) })) return;
+    }
+  }
+}
+
 /** Reads an SSE stream until a `done` or `failed` event (or the stream ends). */
 export async function followEvents(client: Client, pathname: string, timeoutMs = 240_000): Promise<SseEvent[]> {
   const controller = new AbortController();
@@ -226,27 +243,49 @@ export async function followEvents(client: Client, pathname: string, timeoutMs =
   try {
     const response = await client.fetch(pathname, { signal: controller.signal, origin: null });
     if (response.status !== 200) throw new Error(`events: ${response.status} ${await response.text()}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) {
-          events.push({ event, data: JSON.parse(data) });
-          if (event === 'done' || event === 'failed') return events;
-        }
-      }
-    }
+    await readSse(response, (e) => {
+      events.push(e);
+      return e.event === 'done' || e.event === 'failed';
+    });
     return events;
   } finally {
     clearTimeout(timer);
     controller.abort();
   }
+}
+
+export interface EventListener {
+  events: SseEvent[];
+  /** The first event (seen or to come) that passes `test`. */
+  until(test: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
+  stop(): void;
+}
+
+/** Keeps reading an SSE stream in the background (a viewer left open) until `stop()`. */
+export function listenEvents(client: Client, pathname: string): EventListener {
+  const controller = new AbortController();
+  const events: SseEvent[] = [];
+  const waiters: { test: (e: SseEvent) => boolean; resolve: (e: SseEvent) => void }[] = [];
+  void client
+    .fetch(pathname, { signal: controller.signal, origin: null })
+    .then((response) =>
+      readSse(response, (e) => {
+        events.push(e);
+        for (const w of [...waiters]) if (w.test(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+      }),
+    )
+    .catch(() => {});
+  return {
+    events,
+    until: (test, timeoutMs = 120_000) =>
+      new Promise((resolve, reject) => {
+        const seen = events.find(test);
+        if (seen) return resolve(seen);
+        const timer = setTimeout(() => reject(new Error(`no matching event in ${timeoutMs} ms; got ${JSON.stringify(events)}`)), timeoutMs);
+        waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      }),
+    stop: () => controller.abort(),
+  };
 }
 
 /** Every file under `dir` (recursive), for privacy and leftover checks. */

@@ -1,15 +1,17 @@
 'use client';
 /**
  * The floating panel in an XR session (@react-three/uikit): tissue groups on/off, the cutting plane
- * (on/off, move), life size or table-top scale, lying or standing, put back in front, exit. Works with
- * controller rays, hand pinch/poke and gaze-and-pinch (all arrive as pointer clicks).
+ * (on/off, move), the CT planes (axial, coronal; grab one to move it through the anatomy), life size
+ * or table-top scale, lying or standing, put back in front, exit; and which structures are validated,
+ * by whom. Works with controller rays, hand pinch/poke and gaze-and-pinch (all arrive as pointer clicks).
  */
 import { Container, Text } from '@react-three/uikit';
 import { useXR } from '@react-three/xr';
 import { forwardRef, type ReactNode } from 'react';
 import type { Group, Object3D } from 'three';
 import type { TissueGroup } from '../../../models/anatomy-types.ts';
-import { GROUP_LABELS, type CaseModelData } from '../caseStructures.ts';
+import type { CaseModelData } from '../caseStructures.ts';
+import { GROUP_LABELS } from '../groupLabels.ts';
 import { isGroupVisible, useViewer, useViewerStore } from '../viewerStore.ts';
 
 export interface XRPanelProps {
@@ -31,6 +33,11 @@ export const XRPanel = forwardRef<Group, XRPanelProps>(function XRPanel({ model,
   const pose = useViewer((s) => s.xrPose);
   const selected = useViewer((s) => s.selected);
   const selectedEntry = model.structures.find((s) => s.name === selected);
+  const validation = useViewer((s) => s.validation);
+  const hasCt = useViewer((s) => s.grid !== null);
+  const planes = useViewer((s) => s.planes3d);
+  const mark = selectedEntry ? validation[selectedEntry.label] : null;
+  const validatedCount = model.structures.filter((x) => validation[x.label]).length;
   const radius = model.sphere.radius;
   const a = store.getState();
 
@@ -52,9 +59,14 @@ export const XRPanel = forwardRef<Group, XRPanelProps>(function XRPanel({ model,
           </Text>
           <Text fontSize={13} color="#9fb3c8">
             {selectedEntry
-              ? `${selectedEntry.displayName}${selectedEntry.volumeMl != null ? ` · ${selectedEntry.volumeMl.toFixed(0)} mL` : ''}`
+              ? `${selectedEntry.displayName}${selectedEntry.volumeMl != null ? ` · ${selectedEntry.volumeMl.toFixed(0)} mL` : ''}${mark ? ` · validated by ${mark.by}` : ''}`
               : 'Point at a structure to name it. Grab to move, two hands to scale.'}
           </Text>
+          {validatedCount > 0 && (
+            <Text fontSize={13} color="#7ee787">
+              {`${validatedCount} of ${model.structures.length} structures validated`}
+            </Text>
+          )}
           <Row>
             {model.groups.map((g) => (
               <GroupButton key={g.group} group={g.group} />
@@ -67,6 +79,16 @@ export const XRPanel = forwardRef<Group, XRPanelProps>(function XRPanel({ model,
             <PanelButton id="clip-back" onClick={() => nudgeClip(-CLIP_STEP_M)}>Cut -2 cm</PanelButton>
             <PanelButton id="clip-forward" onClick={() => nudgeClip(CLIP_STEP_M)}>Cut +2 cm</PanelButton>
           </Row>
+          {hasCt && (
+            <Row>
+              <PanelButton id="plane-axial" active={planes.axial} onClick={() => a.togglePlane3d('axial')}>
+                CT axial
+              </PanelButton>
+              <PanelButton id="plane-coronal" active={planes.coronal} onClick={() => a.togglePlane3d('coronal')}>
+                CT coronal
+              </PanelButton>
+            </Row>
+          )}
           <Row>
             <PanelButton id="scale" active={scale === 'table'} onClick={() => a.setXrScale(store.getState().xrScale === 'life' ? 'table' : 'life')}>
               {scale === 'life' ? 'Life size' : 'Table-top'}

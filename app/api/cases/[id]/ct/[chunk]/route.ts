@@ -1,0 +1,9 @@
+// One chunk of the case's CT (gzip int16) for a signed-in user.
+// `holocase serve` answers this path before Next (server/http/directRoutes.ts); this file serves it
+// under plain `next start` / `next dev`.
+import { caseCtChunkRoute } from '../../../../../../server/http/volumeRoutes.ts';
+
+export const dynamic = 'force-dynamic';
+export const runtime = 'nodejs';
+
+export const GET = caseCtChunkRoute;
