@@ -62,8 +62,8 @@ export function recordModelRevision(db: Database, dataDir: string, caseId: strin
   mkdirSync(scratch);
   try {
     linkSync(path.join(caseDir, CASE_FILES.labels), path.join(scratch, REVISION_FILES.labels));
-    // Both levels of detail with their compressed copies and what was recorded about them.
-    for (const file of [...REVISION_GLB_FILES, REVISION_FILES.glbLevels]) {
+    // Both levels of detail with their compressed copies, what was recorded about them, and their surfaces.
+    for (const file of [...REVISION_GLB_FILES, REVISION_FILES.glbLevels, REVISION_FILES.meshes, REVISION_FILES.xrMeshes]) {
       if (existsSync(path.join(caseDir, file))) linkSync(path.join(caseDir, file), path.join(scratch, file));
     }
     const structures = structuresOfReport(report);

@@ -18,6 +18,7 @@
 import path from 'node:path';
 import type { CaseRow } from '../store/cases.ts';
 import { GLB_FILES, GLB_LEVELS_FILE, isValidId } from '../store/caseFolders.ts';
+import { MESH_CACHE_FILES } from '../pipeline/caseFiles.ts';
 import { ENCODING_SUFFIX } from '../store/glbVariants.ts';
 import { HolocaseError } from '../errors.ts';
 
@@ -28,8 +29,8 @@ export const REVISION_FILES = {
   xrGlb: GLB_FILES.xr,
   glbLevels: GLB_LEVELS_FILE,
   mesh: 'mesh.json',
-  meshes: 'meshes.bin',
-  xrMeshes: 'meshes-xr.bin',
+  meshes: MESH_CACHE_FILES.desktop,
+  xrMeshes: MESH_CACHE_FILES.xr,
 } as const;
 
 /** Every level's GLB with its compressed copies: the files a revision's hologram is served from. */

@@ -18,5 +18,14 @@ export const GLB_FILES: Record<DetailLevel, string> = {
   xr: 'case-xr.glb',
 };
 
+/**
+ * Each level's finished surfaces (`server/edit/meshCache.ts`), so the first correction of the model's
+ * output re-meshes only the structures it changed. Optional: without them every structure is meshed.
+ */
+export const MESH_CACHE_FILES: Record<DetailLevel, string> = {
+  desktop: 'meshes.bin',
+  xr: 'meshes-xr.bin',
+};
+
 /** Size, strong ETag and kept compressed copies of each level's GLB, written once when the case is stored. */
 export const GLB_LEVELS_FILE = 'glb-levels.json';

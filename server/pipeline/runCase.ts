@@ -22,7 +22,8 @@ import type { VolumeLimits } from '../volume/volumeLimits.ts';
 import type { Volume } from '../volume/volume.ts';
 import { writeCtChunks } from '../store/ctChunkStore.ts';
 import { writeFileAtomically } from '../writeFileAtomically.ts';
-import { CASE_FILES, GLB_FILES } from './caseFiles.ts';
+import { CASE_FILES, GLB_FILES, MESH_CACHE_FILES } from './caseFiles.ts';
+import { writeMeshCache } from '../edit/meshCache.ts';
 import { caseAdmission, type CaseAdmissionOptions } from './caseAdmission.ts';
 import type { StageContext } from './context.ts';
 import { startStage, type StageMeter, type StageTiming } from './stageMeter.ts';
@@ -108,7 +109,7 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
  *    Start writing `ct.nii.gz` (or linking the stored one) and its chunks for the slice views.
  * 3. Segment it with the bundle; let the CT go; start writing `labels.nii.gz`.
  * 4. Mesh every structure present.
- * 5. Store: write both levels of detail (`case.glb`, `case-xr.glb`), wait for the NIfTI files, then write `report.json` last: its presence
+ * 5. Store: write both levels of detail (`case.glb`, `case-xr.glb`) and their surfaces (for corrections), wait for the NIfTI files, then write `report.json` last: its presence
  *    means the folder is complete.
  */
 export async function runCase(input: string | string[] | ReadCt, outDir: string, options: RunCaseOptions): Promise<CaseReport> {
@@ -182,6 +183,8 @@ export async function runCase(input: string | string[] | ReadCt, outDir: string,
   context.onProgress?.({ stage: 'store', fraction: 0, message: 'writing the case files' });
   await writeFileAtomically(path.join(outDir, GLB_FILES.desktop), meshed.glb);
   await writeFileAtomically(path.join(outDir, GLB_FILES.xr), meshed.xr.glb);
+  await writeMeshCache(path.join(outDir, MESH_CACHE_FILES.desktop), meshed.meshes);
+  await writeMeshCache(path.join(outDir, MESH_CACHE_FILES.xr), meshed.xr.meshes);
   for (const write of writes) await write;
   finish(meter);
   const ms = (stage: StageTiming['stage']) => Math.round(1000 * (stages.find((t) => t.stage === stage)?.seconds ?? 0));

@@ -8,6 +8,7 @@ import { HolocaseError } from '../errors.ts';
 import type { Database } from './database.ts';
 import { CASE_FILES, caseLayout, exists, GLB_FILES, newId, publishCaseFolder } from './caseFolders.ts';
 import { CT_CHUNK_FILES } from './ctChunkStore.ts';
+import { MESH_CACHE_FILES } from '../pipeline/caseFiles.ts';
 import { insertCase, markCaseDone } from './cases.ts';
 import { prepareGlbVariants } from './glbVariants.ts';
 
@@ -36,8 +37,11 @@ export async function importCaseFolder(db: Database, dataDir: string, folder: st
   await mkdir(scratch, { recursive: true });
   try {
     for (const file of Object.values(CASE_FILES)) await copyFile(path.join(folder, file), path.join(scratch, file));
-    // The headset's level of detail, when the folder has one (older folders serve case.glb for it).
-    if (await exists(path.join(folder, GLB_FILES.xr))) await copyFile(path.join(folder, GLB_FILES.xr), path.join(scratch, GLB_FILES.xr));
+    // Optional files, when the folder has them: the headset's level of detail (older folders serve
+    // case.glb for it) and both levels' surfaces (without them, the first correction re-meshes everything).
+    for (const file of [GLB_FILES.xr, ...Object.values(MESH_CACHE_FILES)]) {
+      if (await exists(path.join(folder, file))) await copyFile(path.join(folder, file), path.join(scratch, file));
+    }
     // The CT's chunks for the slice views, when the folder has them (else they are made on first use).
     if (await exists(path.join(folder, CT_CHUNK_FILES.manifest))) {
       for (const file of [CT_CHUNK_FILES.data, CT_CHUNK_FILES.manifest]) await copyFile(path.join(folder, file), path.join(scratch, file));

@@ -158,7 +158,7 @@ describe('upload → job → case', () => {
     // The raw upload is gone; the case folder holds exactly the de-identified outputs.
     expect(await readdir(path.join(dataDir, 'incoming')).catch(() => [])).toEqual([]);
     const caseFiles = (await readdir(path.join(dataDir, 'cases', caseId))).filter((f) => !/\.glb\.(gz|br)$/.test(f));
-    expect(caseFiles.sort()).toEqual(['case-xr.glb', 'case.glb', 'ct.nii.gz', 'glb-levels.json', 'labels.nii.gz', 'report.json']);
+    expect(caseFiles.sort()).toEqual(['case-xr.glb', 'case.glb', 'ct-chunks.bin', 'ct-chunks.json', 'ct.nii.gz', 'glb-levels.json', 'labels.nii.gz', 'meshes-xr.bin', 'meshes.bin', 'report.json']);
   });
 
   it('serves the GLB with ETag, 304, Range (206/416), HEAD and compressed variants', async () => {
