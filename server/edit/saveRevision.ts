@@ -36,6 +36,8 @@ export interface EditDeps {
   events: CaseEvents;
   mesher: RevisionMesher;
   log: Logger;
+  /** Told of every saved or restored revision (the PACS gets its SEG). */
+  pacs?: { revisionSaved(caseId: string, revision: number): void };
 }
 
 /** How the editor names a label: a catalogue name, or a free name with its colour. */
@@ -127,6 +129,7 @@ function publish(deps: EditDeps, caseId: string, scratch: string, row: Parameter
     insertRevision(deps.db, row);
     clearValidations(deps.db, caseId, clear);
   })();
+  deps.pacs?.revisionSaved(caseId, row.revision);
 }
 
 async function scratchDir(dataDir: string, caseId: string): Promise<string> {

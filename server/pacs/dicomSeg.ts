@@ -61,6 +61,12 @@ export interface SegSegmentSpec {
 export interface BuildSegmentationOptions {
   /** Segment Algorithm Name: the model that made the label map. */
   algorithmName: string;
+  /**
+   * A corrected revision (1, 2, …) of the model's label map: its segments are SEMIAUTOMATIC (a person
+   * corrected the model's), and it is a series of its own (Series Number and Description count the
+   * revision), so the PACS keeps each correction beside the model's output.
+   */
+  revision?: number;
   seriesDescription?: string;
   seriesNumber?: number;
   softwareVersion?: string;
@@ -306,11 +312,13 @@ export function buildSegmentation(
     ManufacturerModelName: 'holocase',
     SoftwareVersions: o.softwareVersion,
     DeviceSerialNumber: '1',
-    SeriesDescription: o.seriesDescription,
-    SeriesNumber: String(o.seriesNumber),
+    SeriesDescription: o.revision ? `${o.seriesDescription}, corrected (revision ${o.revision})` : o.seriesDescription,
+    SeriesNumber: String(o.seriesNumber + (o.revision ?? 0)),
     ContentCreatorName: 'holocase',
     ContentDescription: `${o.algorithmName} segmentation`,
-    ImageComments: 'Automatic segmentation by holocase; review before clinical use.',
+    ImageComments: o.revision
+      ? `Automatic segmentation by holocase, corrected in revision ${o.revision}; review before clinical use.`
+      : 'Automatic segmentation by holocase; review before clinical use.',
     includeSliceSpacing: true,
   });
   const frames = used.reduce((sum, s) => sum + present.get(s.label)!.reduce((n, v) => n + v, 0), 0);
@@ -338,7 +346,7 @@ export function buildSegmentation(
           ...code(s.codes.type),
           ...(s.codes.typeModifier ? { SegmentedPropertyTypeModifierCodeSequence: code(s.codes.typeModifier) } : {}),
         },
-        SegmentAlgorithmType: 'AUTOMATIC',
+        SegmentAlgorithmType: o.revision ? 'SEMIAUTOMATIC' : 'AUTOMATIC',
         SegmentAlgorithmName: o.algorithmName.slice(0, 64),
         RecommendedDisplayCIELabValue: dicomLab(s.color),
       },

@@ -18,6 +18,8 @@ import { receiveInboundStudy, type InboundDeps } from './inboundStudy.ts';
 import { createOrthancClient, type OrthancClient } from './orthancClient.ts';
 import { fetchSeriesFiles, readStudyFacts } from './orthancStudy.ts';
 import { loadPacsConfig, type PacsConfig } from './pacsConfig.ts';
+import { readRevisionStructures } from '../edit/revisionStructures.ts';
+import { revisionLabelsFile } from '../edit/revisionFiles.ts';
 import { sendSegToPacs, type SendSegOptions, type SendSegResult } from './sendSegToPacs.ts';
 import { studyKeyOf } from './studyKey.ts';
 
@@ -36,6 +38,8 @@ export interface PacsService {
   feedState(): FeedState | undefined;
   /** A case finished: send its SEG when it came from Orthanc (queued; returns at once). */
   caseDone(caseId: string): void;
+  /** A corrected revision was saved (or an old one restored): send its SEG when the case came from Orthanc. */
+  revisionSaved(caseId: string, revision: number): void;
   /** Sends a case's SEG now (after any send in progress). */
   sendSeg(caseId: string, options?: SendSegOptions): Promise<SendSegResult>;
   close(): Promise<void>;
@@ -98,6 +102,15 @@ export async function startPacsService(deps: PacsServiceDeps): Promise<PacsServi
     if (!orthanc || !pacsStudyForCase(deps.db, caseId)?.orthancSeriesId) return;
     sendSeg(caseId).catch(() => undefined); // recorded and logged by sendSegToPacs
   };
+  const revisionSaved = (caseId: string, revision: number) => {
+    if (!orthanc || !pacsStudyForCase(deps.db, caseId)?.orthancSeriesId) return;
+    const table = readRevisionStructures(deps.config.dataDir, caseId, revision);
+    sendSeg(caseId, {
+      labelsPath: revisionLabelsFile(deps.config.dataDir, caseId, revision),
+      structures: table.structures.filter((s) => s.voxels > 0),
+      revision,
+    }).catch(() => undefined); // recorded and logged by sendSegToPacs
+  };
   let feed: ChangeFeed | undefined;
   if (orthanc && settings.orthanc) {
     feed = followChangeFeed({
@@ -123,6 +136,7 @@ export async function startPacsService(deps: PacsServiceDeps): Promise<PacsServi
     inbound,
     feedState: () => feed?.state(),
     caseDone,
+    revisionSaved,
     sendSeg,
     async close() {
       await feed?.stop();

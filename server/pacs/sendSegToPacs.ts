@@ -31,6 +31,10 @@ export interface SendSegDeps {
 export interface SendSegOptions {
   /** Label map to send (a corrected revision); default the case's `labels.nii.gz`. Must be on the case's CT grid. */
   labelsPath?: string;
+  /** The structures of that label map (a corrected revision may add some); default the case report's. */
+  structures?: { label: number; name: string; displayName: string; color: string }[];
+  /** The revision the label map is, when a person corrected the model's (see `BuildSegmentationOptions.revision`). */
+  revision?: number;
   /** Series Number of the SEG (a revision may count up). */
   seriesNumber?: number;
   /** Series Description of the SEG. */
@@ -58,7 +62,7 @@ export async function sendSegToPacs(deps: SendSegDeps, caseId: string, options: 
     // 2. What goes.
     const caseDir = caseLayout(deps.config.dataDir, caseId).caseDir;
     const report = JSON.parse(await readFile(path.join(caseDir, CASE_FILES.report), 'utf8')) as CaseReport;
-    const segments = report.structures.map((s) => ({ label: s.label, displayName: s.displayName, color: s.color, codes: structureCodes(s.name) }));
+    const segments = (options.structures ?? report.structures).map((s) => ({ label: s.label, displayName: s.displayName, color: s.color, codes: structureCodes(s.name) }));
     const source = await readSegSource(deps.orthanc, study.orthancSeriesId);
 
     // 3. Build, store, record.
@@ -70,6 +74,7 @@ export async function sendSegToPacs(deps: SendSegDeps, caseId: string, options: 
       source,
       options: {
         algorithmName: `${report.model.name} ${report.model.version}`.trim(),
+        ...(options.revision ? { revision: options.revision } : {}),
         ...(options.seriesNumber ? { seriesNumber: options.seriesNumber } : {}),
         ...(options.seriesDescription ? { seriesDescription: options.seriesDescription } : {}),
       },

@@ -2,7 +2,8 @@
  * The hospital round trip with real parts: Debian's Orthanc on loopback ports, DCMTK's `storescu` as
  * the scanner, a real `holocase serve` following Orthanc's change feed. A CT study sent to Orthanc
  * becomes a case that finishes; a DICOM SEG appears in Orthanc in the same study, and its frames, read
- * by an independent reader, equal the case's label map on every slice; the synthetic patient's name,
+ * by an independent reader, equal the case's label map on every slice; a corrected revision goes back
+ * as a SEG series of its own; the synthetic patient's name,
  * ID and accession number are in that SEG and nowhere in holocase's data folder, logs or API answers.
  * Sending the study again makes no second case; an MR study is recorded as skipped with its reason;
  * after a restart the feed resumes from its stored position (a study sent while holocase was down is
@@ -10,6 +11,7 @@
  */
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelMapFromVolume } from '../../server/mesh/labelMapFromVolume.ts';
 import { readNifti } from '../../server/volume/nifti.ts';
@@ -161,6 +163,45 @@ describe('Orthanc → holocase → SEG back to Orthanc', () => {
       return s.received[0]?.seg.status === 'sent' ? s : undefined;
     });
     expect(status.received[0]).toMatchObject({ caseId, source: 'orthanc', rule: 'every CT', seg: { orthancInstanceId: seg.Instances[0] } });
+  }, HEAVY_MS);
+
+  it('sends a corrected revision back as a SEG series of its own, marked as corrected', async () => {
+    // A team member corrects the model's output: a structure is erased and a new one painted.
+    const labels = labelMapFromVolume(await readNifti(path.join(dataDir, 'cases', caseId, 'labels.nii.gz')));
+    const corrected = Uint16Array.from(labels.data);
+    const counts = new Map<number, number>();
+    for (const v of corrected) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const erased = [...counts.entries()].sort((a, b) => a[1] - b[1])[0]![0];
+    for (let i = 0; i < corrected.length; i++) if (corrected[i] === erased) corrected[i] = 0;
+    const [nx, ny, nz] = labels.dims;
+    const k = Math.floor(nz / 2);
+    for (let j = Math.floor(ny * 0.45); j < Math.floor(ny * 0.55); j++) for (let i = Math.floor(nx * 0.45); i < Math.floor(nx * 0.55); i++) corrected[i + j * nx + k * nx * ny] = 200;
+    const form = new FormData();
+    form.set('meta', JSON.stringify({ baseRevision: 0, structures: { '200': { name: 'tumour', displayName: 'Tumour', color: '#c83232' } } }));
+    form.set('labels', new Blob([gzipSync(new Uint8Array(corrected.buffer))]), 'labels');
+    const saved = await client.fetch(`/api/cases/${caseId}/revisions`, { method: 'POST', body: form as unknown as undefined });
+    expect(saved.status, await saved.clone().text()).toBe(201);
+    const { revision } = (await saved.json()) as { revision: number };
+    expect(revision).toBe(1);
+
+    // A second SEG series in the same study: the next series number, SEMIAUTOMATIC segments, the corrected map.
+    const studies = await orthanc.json<string[]>('/studies');
+    const second = await until('the corrected SEG in Orthanc', async () => {
+      const series = await orthanc.json<any[]>(`/studies/${studies[0]}/series?expand`);
+      return series.find((s) => s.MainDicomTags.Modality === 'SEG' && s.MainDicomTags.SeriesNumber === '9902');
+    });
+    const read = await readSegmentation(await orthanc.bytes(`/instances/${second.Instances[0]}/file`));
+    expect(String(read.dataset.SeriesDescription)).toContain('corrected (revision 1)');
+    const segments = ([] as { SegmentAlgorithmType: string; SegmentLabel: string }[]).concat(read.dataset.SegmentSequence);
+    expect(segments.every((s) => s.SegmentAlgorithmType === 'SEMIAUTOMATIC')).toBe(true);
+    expect(segments.map((s) => s.SegmentLabel)).toContain('Tumour');
+    const table = JSON.parse(await readFile(path.join(dataDir, 'revisions', caseId, '1', 'structures.json'), 'utf8')) as { structures: { label: number; displayName: string; voxels: number }[] };
+    expect(table.structures.find((s) => s.label === erased)?.voxels ?? 0).toBe(0);
+    const labelOf = (n: number) => table.structures.find((s) => s.displayName === read.segments[n - 1]!.label)!.label;
+    const back = labelsFromSegmentation(read, labels, labelOf);
+    let differ = 0;
+    for (let i = 0; i < corrected.length; i++) if (back[i] !== corrected[i]) differ++;
+    expect(differ).toBe(0);
   }, HEAVY_MS);
 
   it('makes no second case when the study is sent again', async () => {
