@@ -11,6 +11,7 @@ import { growFromSeeds } from '../../server/segment/growFromSeeds.ts';
 import { makePhantom, PHANTOM_LABELS } from '../../server/volume/phantom.ts';
 import { scribbleSeeds } from '../edit/scribbles.ts';
 import { median } from './median.ts';
+import { labelDice } from '../edit/labelDice.ts';
 
 const REGION: Vec3 = [300, 300, 300];
 const TARGETS: number[] = [PHANTOM_LABELS.liver, PHANTOM_LABELS.spleen, PHANTOM_LABELS.kidney_right, PHANTOM_LABELS.kidney_left];
@@ -53,19 +54,7 @@ function flood(seeds: Uint16Array, dims: Vec3): Uint16Array {
   return labels;
 }
 
-function dice(a: Uint16Array, b: Uint8Array, label: number): number {
-  let na = 0;
-  let nb = 0;
-  let both = 0;
-  for (let p = 0; p < a.length; p++) {
-    const x = a[p] === label;
-    const y = b[p] === label;
-    if (x) na++;
-    if (y) nb++;
-    if (x && y) both++;
-  }
-  return Math.round(((2 * both) / Math.max(1, na + nb)) * 1000) / 1000;
-}
+const dice = (a: Uint16Array, b: Uint8Array, label: number) => Math.round(labelDice(a, b, label) * 1000) / 1000;
 
 /**
  * 1. Phantom at 0.8 × 0.8 × 1 mm without contrast; a 300³ box centred on the liver–kidney region.

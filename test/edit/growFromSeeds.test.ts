@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { labelDice } from './labelDice.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spacingOf } from '../../mesh/grid.ts';
 import { growFromSeeds } from '../../server/segment/growFromSeeds.ts';
@@ -36,20 +37,6 @@ async function grow(...args: string[]): Promise<{ code: number; stdout: string; 
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-function dice(a: ArrayLike<number>, b: ArrayLike<number>, label: number): number {
-  let na = 0;
-  let nb = 0;
-  let both = 0;
-  for (let p = 0; p < a.length; p++) {
-    const x = a[p] === label;
-    const y = b[p] === label;
-    if (x) na++;
-    if (y) nb++;
-    if (x && y) both++;
-  }
-  return (2 * both) / (na + nb);
 }
 
 beforeAll(async () => {
@@ -92,7 +79,7 @@ describe('grow from seeds', () => {
     expect(summary.labels.map((l: { label: number }) => l.label)).toEqual([1, 2, 3, 5, 100]);
     const grown = await readNifti(out);
     expect(grown.dims).toEqual(ct.dims);
-    const scores = Object.fromEntries(Object.entries(ORGANS).map(([name, label]) => [name, dice(grown.data, reference.data, label)]));
+    const scores = Object.fromEntries(Object.entries(ORGANS).map(([name, label]) => [name, labelDice(grown.data, reference.data, label)]));
     console.log('grow from seeds Dice', JSON.stringify(scores));
     expect(scores.liver).toBeGreaterThanOrEqual(0.92);
     expect(scores.spleen).toBeGreaterThanOrEqual(0.92);
@@ -105,7 +92,7 @@ describe('grow from seeds', () => {
     const spacing = spacingOf(ct.affine);
     const twoPass = growFromSeeds(ct.data, s.seeds, ct.dims, { spacing });
     const onePass = growFromSeeds(ct.data, s.seeds, ct.dims, { spacing, refineBand: 0 });
-    expect(dice(twoPass.labels, reference.data, ORGANS.kidney_right)).toBeGreaterThan(dice(onePass.labels, reference.data, ORGANS.kidney_right) + 0.02);
+    expect(labelDice(twoPass.labels, reference.data, ORGANS.kidney_right)).toBeGreaterThan(labelDice(onePass.labels, reference.data, ORGANS.kidney_right) + 0.02);
   });
 
   it('a HU range keeps growth out of other tissue: voxels outside it stay 0, seeds still grow', () => {
@@ -120,7 +107,7 @@ describe('grow from seeds', () => {
     }
     expect(outside).toBeGreaterThan(0);
     expect(r.unreached).toBeGreaterThanOrEqual(outside);
-    expect(dice(r.labels, reference.data, ORGANS.liver)).toBeGreaterThan(0.85);
+    expect(labelDice(r.labels, reference.data, ORGANS.liver)).toBeGreaterThan(0.85);
   });
 
   it('refuses seeds on another grid, and a missing --seeds, with the reason', async () => {

@@ -188,6 +188,17 @@ export class Client {
   }
 }
 
+/** A signed-in client per account (one-time password replaced), in the order given. */
+export async function signedInClients(url: string, accounts: Record<string, { password: string }>, names: readonly string[]): Promise<Client[]> {
+  const clients: Client[] = [];
+  for (const name of names) {
+    const client = new Client(url);
+    await client.signInFirstTime(name, accounts[name]!.password);
+    clients.push(client);
+  }
+  return clients;
+}
+
 /**
  * The fixture DICOM series as a zip, with identifying values written into every header and the
  * patient's name in every file name (what a careless export looks like).

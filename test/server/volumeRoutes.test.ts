@@ -18,7 +18,7 @@ import { importCaseFolder } from '../../server/store/importCaseFolder.ts';
 import { updateCaseMeta } from '../../server/store/cases.ts';
 import { readNifti } from '../../server/volume/nifti.ts';
 import { toInt16, type VolumeChunksManifest } from '../../server/volume/volumeChunks.ts';
-import { buildWebApp, Client, ROOT, saveLog, startServe, tempDataDir, type ServerProc } from './harness.ts';
+import { buildWebApp, Client, ROOT, saveLog, signedInClients, startServe, tempDataDir, type ServerProc } from './harness.ts';
 
 const CT = path.join(ROOT, '../shared/fixtures/totalsegmentator/example_ct.nii.gz');
 
@@ -47,10 +47,7 @@ beforeAll(async () => {
   db.close();
   await rm(folder, { recursive: true, force: true });
   server = await startServe(dataDir);
-  [alice, carol, bob] = ['alice', 'carol', 'bob'].map(() => new Client(server.url));
-  await alice.signInFirstTime('alice', users.alice.password);
-  await carol.signInFirstTime('carol', users.carol.password);
-  await bob.signInFirstTime('bob', users.bob.password);
+  [alice, carol, bob] = await signedInClients(server.url, users, ['alice', 'carol', 'bob']);
 }, 600_000);
 
 afterAll(async () => {
