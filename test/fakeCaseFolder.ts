@@ -11,6 +11,6 @@ export async function writeFakeCaseFolder(folder: string): Promise<string> {
   await writeFile(path.join(folder, 'case.glb'), new Uint8Array(4096).fill(1));
   await writeFile(path.join(folder, 'ct.nii.gz'), 'x');
   await writeFile(path.join(folder, 'labels.nii.gz'), 'x');
-  await writeFile(path.join(folder, 'report.json'), JSON.stringify({ model: { id: 'm', name: 'M', version: '1' }, structures: [] }));
+  await writeFile(path.join(folder, 'report.json'), JSON.stringify({ model: { id: 'm', name: 'M', version: '1' }, input: { format: 'nifti', dims: [2, 2, 2], spacingMm: [1, 1, 1], orientation: 'LPS' }, structures: [], glb: { bytes: 4096, triangles: 0, drawCalls: 0, centerLpsMm: [0, 0, 0] } }));
   return folder;
 }

@@ -50,6 +50,23 @@ async function savePage(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, name) });
 }
 
+/**
+ * Waits until the 3D canvas has kept its size for a few checks: after a window resize the slice views
+ * beside it redraw, and the grid they share settles a moment later.
+ */
+async function waitForSteadyCanvas(page: Page): Promise<void> {
+  const canvas = page.locator('[data-testid=viewer-canvas] canvas');
+  let last = '';
+  let steady = 0;
+  for (let i = 0; i < 100 && steady < 3; i++) {
+    const box = await canvas.boundingBox();
+    const size = `${box?.width}x${box?.height}`;
+    steady = size === last ? steady + 1 : 0;
+    last = size;
+    await waitFrames(page, 2);
+  }
+}
+
 /** Waits for the viewer to be drawing the loaded model. */
 async function waitForViewer(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { __holocase?: { frames: number } }).__holocase?.frames! >= 1, undefined, { timeout: 120_000 });
@@ -273,7 +290,7 @@ describeBrowser('viewer in Chromium against a running server', () => {
     expect(fractionUnlike(narrow, BACKGROUND, 24, { x0: narrow.width - strip, y0: 0, x1: narrow.width, y1: narrow.height })).toBeLessThan(0.01);
     expect(fractionUnlike(narrow, BACKGROUND)).toBeGreaterThan(0.05);
     await page.setViewportSize(VIEWPORT);
-    await waitFrames(page, 3);
+    await waitForSteadyCanvas(page);
 
     // The cutting plane changes the picture; switching it off restores it.
     const uncut = await canvasImage(page);

@@ -38,7 +38,7 @@ describe('store', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
     expect(migrate(db)).toEqual([]);
     const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all().map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(['cases', 'jobs', 'pacs_feed', 'pacs_skipped', 'pacs_studies', 'sessions', 'share_tokens', 'shares', 'users']);
+    expect(tables).toEqual(['cases', 'jobs', 'pacs_feed', 'pacs_skipped', 'pacs_studies', 'revisions', 'sessions', 'share_tokens', 'shares', 'users', 'validations']);
     db.close();
     const reopened = openDatabase(dir);
     expect(reopened.pragma('journal_mode', { simple: true })).toBe('wal');
