@@ -7,6 +7,7 @@
  * it holds the case's lock while it works (`caseLock.ts`), so a restarted server's runner waits for it.
  * A failure is retryable only when running the case again can work: its input is still there.
  */
+import { processPeakBytes } from '../pipeline/stageMeter.ts';
 import { isHolocaseError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import type { CaseJob, JobFailure } from './caseJob.ts';
@@ -28,7 +29,7 @@ function send(message: ChildMessage): Promise<void> {
 
 /** Peak resident memory of this process so far, in MiB (for the job's log lines). */
 function maxRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
+  return Math.round(processPeakBytes() / 1024 ** 2);
 }
 
 async function run(job: CaseJob, dataDir: string, logLevel: string, settings: JobSettings | undefined): Promise<void> {

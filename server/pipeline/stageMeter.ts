@@ -5,8 +5,8 @@
  *
  * The peak is exact per stage on Linux: the kernel's high-water mark (`VmHWM`) is reset to the current
  * resident size when a stage starts (`/proc/self/clear_refs`, value 5) and read when it ends. That reset
- * is process-wide: after a metered stage, `process.resourceUsage().maxRSS` counts from the reset, so the
- * whole run's peak is the largest stage peak. Elsewhere the process's peak so far is reported.
+ * is process-wide, so the whole run's peak is the largest stage peak. Elsewhere the process's peak so far
+ * is reported.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { StageName } from './context.ts';
@@ -41,18 +41,23 @@ function resetPeak(): boolean {
   return resettable;
 }
 
-/** The process's peak resident memory in bytes since start (or since the last reset). */
-function peakBytes(): number {
-  if (resettable) {
-    try {
-      const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-      if (match) return Number(match[1]) * 1024;
-    } catch {
-      // fall through to getrusage
-    }
+/**
+ * The process's peak resident memory in bytes since start (or since the last reset): the kernel's
+ * high-water mark of this process's own memory (`VmHWM`). Not `getrusage`'s `maxRSS` where `VmHWM`
+ * exists: Linux carries the parent's peak into a child across fork and exec, so a job forked from a
+ * large server (or a benchmark's child) would report the parent's memory as its own.
+ */
+export function processPeakBytes(): number {
+  try {
+    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux: getrusage
   }
   return process.resourceUsage().maxRSS * 1024;
 }
+
+const peakBytes = processPeakBytes;
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 

@@ -28,6 +28,7 @@ import { convNetwork, testManifest, thresholdNetwork, writeBundle } from '../seg
 import { seededRandom } from '../seededRandom.ts';
 import { median } from './median.ts';
 import { clinicalSizeCt } from './segment.ts';
+import { processPeakBytes } from '../../server/pipeline/stageMeter.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/totalsegmentator');
 const SELF = fileURLToPath(import.meta.url);
@@ -128,7 +129,7 @@ async function patchChild(): Promise<void> {
     cpuMs.push((used.user + used.system) / 1000);
   }
   await session.release();
-  const result: PatchChildResult = { loadMs, warmupMs, wallMs, cpuMs, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+  const result: PatchChildResult = { loadMs, warmupMs, wallMs, cpuMs, maxRssMB: processPeakBytes() / 1024 ** 2 };
   console.log(JSON.stringify(result));
 }
 
@@ -176,7 +177,7 @@ async function memoryChild(): Promise<void> {
       wallMs: Math.round(performance.now() - started),
       timings: result.timings,
       notes: result.notes,
-      maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      maxRssMB: Math.round(processPeakBytes() / 1024 ** 2),
       rssBeforeMB: Math.round(rssBeforeMB),
       ctMB: Math.round(ct.data.byteLength / 2 ** 20),
     }),

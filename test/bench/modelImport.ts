@@ -19,6 +19,7 @@ import { networkWeights } from '../../server/segment/nnunet/stateDict.ts';
 import { openTorchCheckpoint } from '../../server/segment/nnunet/torchCheckpoint.ts';
 import { buildUNetOnnx, encodeOnnxModel } from '../../server/segment/nnunet/unetOnnx.ts';
 import { median } from './median.ts';
+import { processPeakBytes } from '../../server/pipeline/stageMeter.ts';
 
 const NNUNET = resolve(import.meta.dirname, '../../../shared/fixtures/nnunet');
 const SELF = fileURLToPath(import.meta.url);
@@ -73,7 +74,7 @@ async function memoryChild(source: string): Promise<void> {
   try {
     const before = process.memoryUsage().rss;
     const result = await importNnUnetModel({ source, modelsDir });
-    console.log(JSON.stringify({ rssBeforeMB: before / 2 ** 20, maxRssMB: process.resourceUsage().maxRSS / 1024, onnxMB: result.onnxBytes / 2 ** 20 }));
+    console.log(JSON.stringify({ rssBeforeMB: before / 2 ** 20, maxRssMB: processPeakBytes() / 1024 ** 2, onnxMB: result.onnxBytes / 2 ** 20 }));
   } finally {
     await rm(modelsDir, { recursive: true, force: true });
   }

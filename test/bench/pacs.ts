@@ -11,6 +11,7 @@ import { describeStructure } from '../../models/anatomy.ts';
 import { structureCodes } from '../../models/anatomyCodes.ts';
 import { buildSegmentation, type SegSegmentSpec, type SegSourceSeries } from '../../server/pacs/dicomSeg.ts';
 import { makePhantom } from '../../server/volume/phantom.ts';
+import { processPeakBytes } from '../../server/pipeline/stageMeter.ts';
 
 const SLAB = 60;
 
@@ -105,7 +106,7 @@ export async function bench(): Promise<Record<string, unknown>> {
       msPerFrame: Number((wholeMs / whole.frames).toFixed(2)),
       segMB: Number((whole.bytes.length / 1e6).toFixed(1)),
       rssGrowthMB: Math.round((process.memoryUsage().rss - rssBefore) / 1e6),
-      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      peakRssMB: Math.round(processPeakBytes() / 1024 ** 2),
     },
     slab: {
       slices: SLAB,

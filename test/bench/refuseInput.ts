@@ -10,10 +10,11 @@ import { caseAdmission } from '../../server/pipeline/caseAdmission.ts';
 import { loadModelBundle } from '../../server/segment/bundle.ts';
 import { closeSharedDecodePool } from '../../server/volume/dicom/decodePool.ts';
 import { ingest } from '../../server/volume/ingest.ts';
+import { processPeakBytes } from '../../server/pipeline/stageMeter.ts';
 
 const [input, budget] = process.argv.slice(2);
 const model = await loadModelBundle('hu-anatomy');
-const baselineRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+const baselineRssMb = Math.round(processPeakBytes() / 1024 ** 2);
 const started = performance.now();
 let outcome: { code: string; message?: string; dims?: number[] };
 try {
@@ -25,4 +26,4 @@ try {
 }
 const ms = Math.round(performance.now() - started);
 await closeSharedDecodePool();
-console.log(JSON.stringify({ ...outcome, ms, baselineRssMb, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+console.log(JSON.stringify({ ...outcome, ms, baselineRssMb, peakRssMb: Math.round(processPeakBytes() / 1024 ** 2) }));
