@@ -4,6 +4,7 @@
  * maps patches between holocase's voxel-axis layout `[patch][channel][k][j][i]` and the network's
  * tensor layout `[N, C, D, H, W]` as the manifest's `tensorAxes` says.
  */
+import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { HolocaseError } from '../errors.ts';
 import type { Vec3 } from '../../mesh/grid.ts';
@@ -66,11 +67,12 @@ export function permutePatches(data: Float32Array, count: number, channels: numb
 /**
  * How ONNX Runtime runs a network on the CPU (and the CPU part of a GPU session). The defaults are
  * the fastest measured for a TotalSegmentator-sized 3-D U-Net on 128³ patches
- * (`npm run bench -- inference`, every setting in its own process in the same run): ONNX Runtime's own
- * defaults except the memory pattern, which is off — planning activation memory from the first run
- * cost about a fifth more CPU time per patch and 0.5 GB more peak memory than allocating from the arena as
- * each operator runs. Without the arena, peak memory drops another 0.5 GB but CPU time rises by half.
- * `HOLOCASE_ORT_THREADS` or `--threads` sets the thread count.
+ * (`npm run bench -- inference`, every setting in its own process in the same run, quiet 2-core machine):
+ * one operator thread per logical CPU without spin-waiting (ONNX Runtime's own choice, one per physical
+ * core, ran a single thread there: 9.8 s per patch against 6.1 s), and the memory pattern off — planning
+ * activation memory from the first run cost 0.5 GB more peak memory for no gain. Without the arena, peak
+ * memory drops another 0.6 GB but a patch takes 2.6 times as long. `HOLOCASE_ORT_THREADS` or `--threads`
+ * sets the thread count (on a server with hyper-threading, its physical core count may be faster).
  */
 export interface OnnxSessionSettings {
   /** Threads one operator may use; 0: ONNX Runtime's choice (one per physical core). */
@@ -90,10 +92,10 @@ export interface OnnxSessionSettings {
 }
 
 export const ONNX_SESSION_DEFAULTS: OnnxSessionSettings = {
-  intraOpThreads: 0,
+  intraOpThreads: availableParallelism(),
   interOpThreads: 0,
   executionMode: 'sequential',
-  spinning: true,
+  spinning: false,
   memoryArena: true,
   memoryPattern: false,
   graphOptimization: 'all',

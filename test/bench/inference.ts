@@ -87,9 +87,9 @@ export async function writeRandomUNet(file: string, architecture: UNetArchitectu
 /** The ONNX Runtime settings compared: the engine's defaults, then one change at a time. */
 export const SETTINGS_TRIED: { name: string; settings: Partial<OnnxSessionSettings> }[] = [
   { name: 'engine defaults', settings: {} },
+  { name: "ONNX Runtime's thread choice (one per physical core)", settings: { intraOpThreads: 0 } },
   { name: 'intra-op 1 thread', settings: { intraOpThreads: 1 } },
-  { name: 'intra-op 2 threads', settings: { intraOpThreads: 2 } },
-  { name: 'intra-op 2 threads, no spinning', settings: { intraOpThreads: 2, spinning: false } },
+  { name: 'spin-waiting threads', settings: { spinning: true } },
   { name: 'parallel execution, inter-op 2, intra-op 1', settings: { executionMode: 'parallel', interOpThreads: 2, intraOpThreads: 1 } },
   { name: 'memory pattern on (ONNX Runtime default)', settings: { memoryPattern: true } },
   { name: 'no memory arena', settings: { memoryArena: false } },
