@@ -85,6 +85,6 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`total ${(report.timings.totalMs / 1000).toFixed(1)} s, peak memory ${report.peakRssMb} MB`);
   for (const note of report.segmentation.notes) console.log(`note: ${note}`);
   for (const warning of report.warnings) console.log(`warning: ${warning}`);
-  console.log(`wrote ${v.out}/{ct.nii.gz,labels.nii.gz,case.glb,case-xr.glb,report.json}`);
+  console.log(`wrote ${v.out}/{ct.nii.gz,labels.nii.gz,case.glb,case-xr.glb,report.json} (and, for the server's slice views and corrections, ct-chunks.* and meshes*.bin)`);
   return 0;
 }
