@@ -12,8 +12,10 @@
  * Two passes, coarse then fine:
  * 1. On the CT smoothed with a Gaussian of `smoothingMm`: robust against noise, which on a
  *    non-contrast scan is as strong as the borders between organs, so each label reaches the right
- *    tissue. A CT finer than `coarseSpacingMm` is first averaged in blocks of whole voxels (a 0.8 mm
- *    CT: 2×2×1), which is what keeps a 300³ region within seconds.
+ *    tissue. A CT finer than `coarseSpacingMm` is first averaged in blocks of whole voxels (a 0.8 × 0.8 × 1 mm
+ *    CT: 3×3×2), which is what keeps a 300³ region within seconds. On the 0.8 mm phantom that grid was
+ *    both faster and closer than a 1.6 mm one (`npm run bench -- editing`: 6.8 s against 15.8 s, Dice
+ *    0.93/0.99/0.98/0.88 against 0.92/0.99/0.97/0.86): pass 2 redraws every border anyway.
  * 2. Within `refineBand` pass-1 voxels of every border pass 1 drew, the labels are grown again from the voxels just
  *    outside the band, on the CT smoothed by edge-preserving diffusion instead: the Gaussian blurs thin
  *    fat planes (a kidney's sinus, the gap between two organs) shut, the diffusion keeps them, so the
@@ -52,7 +54,7 @@ export interface GrowFromSeedsOptions {
 
 export const GROW_DEFAULTS = {
   smoothingMm: 2,
-  coarseSpacingMm: 1.6,
+  coarseSpacingMm: 2.4,
   distanceWeight: 0.01,
   edgeScale: 5,
   refineBand: 2,
@@ -129,7 +131,24 @@ export function anisotropicDiffusion(image: Float32Array, dims: Vec3, spacing: V
   const minSpacing = Math.min(...spacing);
   const [wx, wy, wz] = spacing.map((s) => (minSpacing / s) ** 2);
   const dt = 1 / 7;
-  const g = (d: number) => d * Math.exp(-(d * d) / k2);
+  // The flux d·exp(−d²/K²) from a table (every neighbour of every voxel of every iteration would
+  // otherwise call Math.exp): steps of 1/16 HU up to 6 K, linear in between; beyond 6 K it is below
+  // 10⁻¹⁴ of d.
+  const perHu = 16;
+  const reach = 6 * conductanceHu;
+  const table = new Float64Array(Math.ceil(reach * perHu) + 2);
+  for (let n = 0; n < table.length; n++) {
+    const d = n / perHu;
+    table[n] = d * Math.exp(-(d * d) / k2);
+  }
+  const g = (d: number) => {
+    const a = d < 0 ? -d : d;
+    if (a >= reach) return 0;
+    const x = a * perHu;
+    const n = x | 0;
+    const v = table[n] + (x - n) * (table[n + 1] - table[n]);
+    return d < 0 ? -v : v;
+  };
   const count = within ? within.length : image.length;
   for (let it = 0; it < iterations; it++) {
     for (let t = 0; t < count; t++) {
