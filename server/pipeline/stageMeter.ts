@@ -57,7 +57,6 @@ export function processPeakBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-const peakBytes = processPeakBytes;
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
@@ -74,7 +73,7 @@ export function startStage(stage: StageName): StageMeter {
         stage,
         seconds: round((performance.now() - started) / 1000, 3),
         cpuSeconds: round((used.user + used.system) / 1e6, 3),
-        peakRssMb: Math.round(Math.max(peakBytes(), process.memoryUsage.rss()) / 1e6),
+        peakRssMb: Math.round(Math.max(processPeakBytes(), process.memoryUsage.rss()) / 1e6),
       };
     },
   };

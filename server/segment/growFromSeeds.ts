@@ -27,6 +27,7 @@
  */
 import type { Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
+import { geodesicSteps } from './rules/morphology.ts';
 import { VoxelHeap } from './voxelHeap.ts';
 
 export interface GrowFromSeedsOptions {
@@ -235,41 +236,19 @@ function compete(c: Competition): void {
 function borderDistance(labels: Uint16Array, dims: Vec3, maxSteps: number): Uint8Array {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
-  const distance = new Uint8Array(labels.length).fill(255);
-  let front: number[] = [];
-  const mark = (p: number) => {
-    if (distance[p] === 255) (distance[p] = 0), front.push(p);
-  };
+  const border = new Uint8Array(labels.length);
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       let p = j * nx + k * plane;
       for (let i = 0; i < nx; i++, p++) {
         const v = labels[p];
-        if (i < nx - 1 && labels[p + 1] !== v) (mark(p), mark(p + 1));
-        if (j < ny - 1 && labels[p + nx] !== v) (mark(p), mark(p + nx));
-        if (k < nz - 1 && labels[p + plane] !== v) (mark(p), mark(p + plane));
+        if (i < nx - 1 && labels[p + 1] !== v) border[p] = border[p + 1] = 1;
+        if (j < ny - 1 && labels[p + nx] !== v) border[p] = border[p + nx] = 1;
+        if (k < nz - 1 && labels[p + plane] !== v) border[p] = border[p + plane] = 1;
       }
     }
   }
-  for (let step = 1; step <= maxSteps && front.length; step++) {
-    const next: number[] = [];
-    const visit = (q: number) => {
-      if (distance[q] === 255) (distance[q] = step), next.push(q);
-    };
-    for (const p of front) {
-      const i = p % nx;
-      const j = ((p - i) / nx) % ny;
-      const k = (p - i - j * nx) / plane;
-      if (i > 0) visit(p - 1);
-      if (i < nx - 1) visit(p + 1);
-      if (j > 0) visit(p - nx);
-      if (j < ny - 1) visit(p + nx);
-      if (k > 0) visit(p - plane);
-      if (k < nz - 1) visit(p + plane);
-    }
-    front = next;
-  }
-  return distance;
+  return geodesicSteps(border, undefined, dims, maxSteps);
 }
 
 /** Per-axis block size that brings the spacing up to about `targetMm` (1 where it already is). */
@@ -388,8 +367,10 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
     const steps = o.refineBand * Math.max(...f);
     const distance = borderDistance(labels, dims, steps + 1);
     // The diffused CT is needed in the band only (and just around it: outside, the CT stands as it is).
-    const reach: number[] = [];
-    for (let p = 0; p < n; p++) if (distance[p]! <= steps + 1) reach.push(p);
+    let reachCount = 0;
+    for (let p = 0; p < n; p++) if (distance[p]! <= steps + 1) reachCount++;
+    const reach = new Int32Array(reachCount);
+    for (let p = 0, r = 0; p < n; p++) if (distance[p]! <= steps + 1) reach[r++] = p;
     for (let p = 0; p < n; p++) {
       if (distance[p]! < steps && !seeds[p]) {
         done[p] = 0;
@@ -416,7 +397,7 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
     }
     for (let p = 0; p < n; p++) if (!done[p] && !heap.has(p)) labels[p] = 0;
     const diffusionStarted = performance.now();
-    const image = anisotropicDiffusion(Float32Array.from(ct as ArrayLike<number>), dims, o.spacing, o.diffusionIterations, o.diffusionConductanceHu, Int32Array.from(reach));
+    const image = anisotropicDiffusion(Float32Array.from(ct as ArrayLike<number>), dims, o.spacing, o.diffusionIterations, o.diffusionConductanceHu, reach);
     timings.diffusionMs = performance.now() - diffusionStarted;
     const pass2Started = performance.now();
     compete({ image, ct, dims, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, done, cost, heap, onFixed });

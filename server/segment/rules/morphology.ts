@@ -164,10 +164,10 @@ function visitFaceNeighbours(front: VoxelQueue, dims: Vec3, visit: (q: number) =
 export const UNREACHED = 255;
 
 /**
- * Geodesic distance in 6-neighbour steps from `seed` through `within`, up to `maxSteps` (at most 254):
- * 0 on the seeds, `UNREACHED` where the growth does not get within that many steps.
+ * Geodesic distance in 6-neighbour steps from `seed` through `within` (everywhere when undefined), up to
+ * `maxSteps` (at most 254): 0 on the seeds, `UNREACHED` where the growth does not get within that many steps.
  */
-export function geodesicSteps(seed: Uint8Array, within: Uint8Array, dims: Vec3, maxSteps: number): Uint8Array {
+export function geodesicSteps(seed: Uint8Array, within: Uint8Array | undefined, dims: Vec3, maxSteps: number): Uint8Array {
   const steps = new Uint8Array(seed.length).fill(UNREACHED);
   let front = new VoxelQueue();
   for (let p = 0; p < seed.length; p++) {
@@ -181,7 +181,7 @@ export function geodesicSteps(seed: Uint8Array, within: Uint8Array, dims: Vec3, 
   for (let s = 1; s <= limit && front.length > 0; s++) {
     next.length = 0;
     visitFaceNeighbours(front, dims, (q) => {
-      if (steps[q] === UNREACHED && within[q]) {
+      if (steps[q] === UNREACHED && (within === undefined || within[q])) {
         steps[q] = s;
         next.push(q);
       }
