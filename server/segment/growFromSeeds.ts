@@ -14,16 +14,19 @@
  *    non-contrast scan is as strong as the borders between organs, so each label reaches the right
  *    tissue. A CT finer than `coarseSpacingMm` is first averaged in blocks of whole voxels (a 0.8 × 0.8 × 1 mm
  *    CT: 3×3×2), which is what keeps a 300³ region within seconds. On the 0.8 mm phantom that grid was
- *    both faster and closer than a 1.6 mm one (`npm run bench -- editing`: 6.8 s against 15.8 s, Dice
- *    0.93/0.99/0.98/0.88 against 0.92/0.99/0.97/0.86): pass 2 redraws every border anyway.
+ *    both faster and closer than a 1.6 mm one (Dice 0.93/0.99/0.98/0.88 against 0.92/0.99/0.97/0.86):
+ *    pass 2 redraws every border anyway.
  * 2. Within `refineBand` pass-1 voxels of every border pass 1 drew, the labels are grown again from the voxels just
  *    outside the band, on the CT smoothed by edge-preserving diffusion instead: the Gaussian blurs thin
  *    fat planes (a kidney's sinus, the gap between two organs) shut, the diffusion keeps them, so the
- *    borders move onto the real edges.
+ *    borders move onto the real edges. The band is lifted out of the region as a graph of its own
+ *    (`bandGraph`), so pass 2's arrays are as long as the band, not the region.
  *
- * Memory: two smoothed copies of the region (Float32), costs (Float32), labels (Uint16), a done flag,
- * two band masks and the heap's two Int32 arrays: about 25 bytes per voxel, allocated once; nothing
- * per voxel.
+ * Memory, for a region of n voxels with a band of b: the labels (2n bytes), the border distance (2n),
+ * the coarse grid's arrays (about n/18 × 16 bytes) and about 60 bytes per band voxel; a CT no finer
+ * than `coarseSpacingMm` runs pass 1 on its own voxels, with 12 bytes more per voxel. Large arrays
+ * cost about 3 ms per MB to fault in on first touch on the machines we measure on, so nothing
+ * volume-sized is allocated that the result does not need.
  */
 import type { Vec3 } from '../../mesh/grid.ts';
 import { HolocaseError } from '../errors.ts';
@@ -76,7 +79,7 @@ export interface GrowResult {
 /** Separable Gaussian smoothing (σ in mm per axis), into a new Float32Array. */
 export function gaussianSmooth(data: ArrayLike<number>, dims: Vec3, spacing: Vec3, sigmaMm: number): Float32Array {
   const [nx, ny, nz] = dims;
-  let src = Float32Array.from(data as ArrayLike<number>);
+  let src = new Float32Array(data);
   if (sigmaMm <= 0) return src;
   let dst = new Float32Array(src.length);
   const strides = [1, nx, nx * ny];
@@ -118,110 +121,183 @@ export function gaussianSmooth(data: ArrayLike<number>, dims: Vec3, spacing: Vec
 }
 
 /**
- * Perona–Malik anisotropic diffusion (6 neighbours, exponential conductance): smooths noise inside
- * tissues while keeping the edges between them (flux d·exp(−d²/K²)). With `within` (voxel indices),
- * only those voxels are updated (the others keep their values): pass 2 needs the diffused CT only
- * near pass 1's borders. Returns a new array.
+ * The voxels pass 2 works on, as a graph of their own: `voxels` (ascending) are its nodes, and each
+ * node's six face neighbours (−i, +i, −j, +j, −k, +k) are node numbers in `neighbours` (six per node;
+ * beyond the volume's edge, the node itself: no flux and no cheaper path that way, without a test). A neighbour outside the set gets a ghost node after the real ones
+ * (`ghosts`: its voxel, one per reference): it holds the CT as it is and a fixed label. Pass 2's
+ * diffusion and growing then run on arrays as long as the band instead of the region, which on a
+ * 0.8 mm region is a tenth of the memory they touch, and they never ask where a voxel's row ends.
  */
-export function anisotropicDiffusion(image: Float32Array, dims: Vec3, spacing: Vec3, iterations: number, conductanceHu: number, within?: Int32Array): Float32Array {
+interface BandGraph {
+  voxels: Int32Array;
+  neighbours: Int32Array;
+  ghosts: Int32Array;
+}
+
+function bandGraph(voxels: Int32Array, dims: Vec3): BandGraph {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
-  let src: Float32Array = image;
-  let dst: Float32Array = image.slice();
+  const m = voxels.length;
+  const neighbours = new Int32Array(6 * m);
+  // Each neighbour's node by a walk along the sorted voxels (the targets p + offset rise with p);
+  // one outside the set is noted as −2 − voxel and given a ghost afterwards.
+  const cursor = new Int32Array(6);
+  const offsets = Int32Array.of(-1, 1, -nx, nx, -plane, plane);
+  let outside = 0;
+  for (let t = 0; t < m; t++) {
+    const p = voxels[t]!;
+    const i = p % nx;
+    const j = ((p - i) / nx) % ny;
+    const k = (p - i - j * nx) / plane;
+    const inVolume = (i > 0 ? 1 : 0) | (i < nx - 1 ? 2 : 0) | (j > 0 ? 4 : 0) | (j < ny - 1 ? 8 : 0) | (k > 0 ? 16 : 0) | (k < nz - 1 ? 32 : 0);
+    for (let e = 0; e < 6; e++) {
+      let entry = t;
+      if (inVolume & (1 << e)) {
+        const q = p + offsets[e]!;
+        let u = cursor[e]!;
+        while (u < m && voxels[u]! < q) u++;
+        cursor[e] = u;
+        if (u < m && voxels[u] === q) entry = u;
+        else (entry = -2 - q), outside++;
+      }
+      neighbours[6 * t + e] = entry;
+    }
+  }
+  const ghosts = new Int32Array(outside);
+  for (let at = 0, g = 0; at < neighbours.length; at++) {
+    const entry = neighbours[at]!;
+    if (entry < 0) (ghosts[g] = -2 - entry), (neighbours[at] = m + g++);
+  }
+  return { voxels, neighbours, ghosts };
+}
+
+/**
+ * Perona–Malik anisotropic diffusion (6 neighbours, exponential conductance) on a band graph: smooths
+ * noise inside tissues while keeping the edges between them (flux d·exp(−d²/K²)). `values` holds the
+ * CT of every node, ghosts included; the ghosts keep theirs. Returns a new array.
+ */
+export function anisotropicDiffusion(values: Float32Array, graph: BandGraph, spacing: Vec3, iterations: number, conductanceHu: number): Float32Array {
+  const { neighbours } = graph;
+  const m = graph.voxels.length;
+  let src = values.slice();
+  let dst = values.slice();
   const k2 = conductanceHu * conductanceHu;
   const minSpacing = Math.min(...spacing);
-  const [wx, wy, wz] = spacing.map((s) => (minSpacing / s) ** 2);
+  const [wx, wy, wz] = spacing.map((s) => (minSpacing / s) ** 2) as Vec3;
   const dt = 1 / 7;
-  // The flux d·exp(−d²/K²) from a table (every neighbour of every voxel of every iteration would
-  // otherwise call Math.exp): steps of 1/16 HU up to 6 K, linear in between; beyond 6 K it is below
-  // 10⁻¹⁴ of d.
+  // The flux d·exp(−d²/K²) from a table over −6 K … 6 K (every neighbour of every voxel of every
+  // iteration would otherwise call Math.exp), steps of 1/16 HU, the nearest entry; its two ends are 0,
+  // and differences beyond are clamped onto them (the flux there is below 10⁻¹⁴ of d).
   const perHu = 16;
-  const reach = 6 * conductanceHu;
-  const table = new Float64Array(Math.ceil(reach * perHu) + 2);
-  for (let n = 0; n < table.length; n++) {
-    const d = n / perHu;
-    table[n] = d * Math.exp(-(d * d) / k2);
+  const half = Math.ceil(6 * conductanceHu * perHu);
+  const table = new Float32Array(2 * half + 1);
+  for (let t = 1; t < 2 * half; t++) {
+    const d = (t - half) / perHu;
+    table[t] = d * Math.exp(-(d * d) / k2);
   }
-  const g = (d: number) => {
-    const a = d < 0 ? -d : d;
-    if (a >= reach) return 0;
-    const x = a * perHu;
-    const n = x | 0;
-    const v = table[n] + (x - n) * (table[n + 1] - table[n]);
-    return d < 0 ? -v : v;
+  const centre = half + 0.5;
+  const top = 2 * half;
+  const flux = (d: number) => {
+    const x = d * perHu + centre;
+    return table[(x < 0 ? 0 : x > top ? top : x) | 0]!;
   };
-  const count = within ? within.length : image.length;
   for (let it = 0; it < iterations; it++) {
-    for (let t = 0; t < count; t++) {
-      const p = within ? within[t]! : t;
-      const i = p % nx;
-      const j = ((p - i) / nx) % ny;
-      const k = (p - i - j * nx) / plane;
-      const v = src[p];
-      let flow = 0;
-      if (i > 0) flow += wx * g(src[p - 1] - v);
-      if (i < nx - 1) flow += wx * g(src[p + 1] - v);
-      if (j > 0) flow += wy * g(src[p - nx] - v);
-      if (j < ny - 1) flow += wy * g(src[p + nx] - v);
-      if (k > 0) flow += wz * g(src[p - plane] - v);
-      if (k < nz - 1) flow += wz * g(src[p + plane] - v);
-      dst[p] = v + dt * flow;
+    for (let t = 0, at = 0; t < m; t++, at += 6) {
+      const v = src[t]!;
+      const flow =
+        wx * (flux(src[neighbours[at]!]! - v) + flux(src[neighbours[at + 1]!]! - v)) +
+        wy * (flux(src[neighbours[at + 2]!]! - v) + flux(src[neighbours[at + 3]!]! - v)) +
+        wz * (flux(src[neighbours[at + 4]!]! - v) + flux(src[neighbours[at + 5]!]! - v));
+      dst[t] = v + dt * flow;
     }
-    [src, dst] = [dst, src];
+    const swap = src;
+    src = dst;
+    dst = swap;
   }
   return src;
 }
 
+/**
+ * A node's six face neighbours (−i, +i, −j, +j, −k, +k) into `out`; the node itself where there is
+ * none (a step to itself never costs less than the node).
+ */
+type Neighbours = (node: number, out: Int32Array) => void;
 
+function gridNeighbours(dims: Vec3): Neighbours {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  return (p, out) => {
+    const i = p % nx;
+    const j = ((p - i) / nx) % ny;
+    const k = (p - i - j * nx) / plane;
+    out[0] = i > 0 ? p - 1 : p;
+    out[1] = i < nx - 1 ? p + 1 : p;
+    out[2] = j > 0 ? p - nx : p;
+    out[3] = j < ny - 1 ? p + nx : p;
+    out[4] = k > 0 ? p - plane : p;
+    out[5] = k < nz - 1 ? p + plane : p;
+  };
+}
+
+function graphNeighbours(graph: BandGraph): Neighbours {
+  const table = graph.neighbours;
+  return (t, out) => {
+    for (let e = 0, at = 6 * t; e < 6; e++, at++) out[e] = table[at]!;
+  };
+}
+
+/** One competition: arrays indexed by node (a voxel of the grid, or a node of a band graph). */
 interface Competition {
+  neighbours: Neighbours;
+  /** The smoothed CT the step costs are measured on. */
   image: Float32Array;
+  /** The CT as it is, for the HU range. */
   ct: ArrayLike<number>;
-  dims: Vec3;
   spacing: Vec3;
   distanceWeight: number;
   edgeScale: number;
   huRange: [number, number];
   labels: Uint16Array;
-  /** 1 = label final (seeds and, in pass 2, everything outside the band). */
-  done: Uint8Array;
+  /**
+   * The cheapest path cost found so far; Infinity where the node is free. A node whose label is
+   * final (a seed; in pass 2, every fixed voxel around the band) has a cost no path can undercut (0),
+   * so it needs no flag of its own.
+   */
   cost: Float32Array;
   heap: VoxelHeap;
   onFixed?: () => void;
 }
 
-/** Dijkstra from the voxels already in the heap; labels travel with the cheapest path. */
+/** Dijkstra from the nodes already in the heap; labels travel with the cheapest path. */
 function compete(c: Competition): void {
-  const { image, ct, labels, done, cost, heap } = c;
-  const [nx, ny, nz] = c.dims;
-  const plane = nx * ny;
+  const { image, ct, labels, cost, heap } = c;
   const [lo, hi] = c.huRange;
+  const ranged = lo > -Infinity || hi < Infinity;
   const inv = 1 / c.edgeScale;
   const dw = c.distanceWeight;
-  // The six neighbours: index offset and step length (mm), in the order of the edge bits below.
-  const offset = Int32Array.of(-1, 1, -nx, nx, -plane, plane);
   const step = Float64Array.of(c.spacing[0], c.spacing[0], c.spacing[1], c.spacing[1], c.spacing[2], c.spacing[2]);
+  const around = new Int32Array(6);
   for (;;) {
     const p = heap.pop();
     if (p < 0) break;
-    done[p] = 1;
+    const base = cost[p]!;
+    // A node is queued again whenever its cost drops: only the entry at its final cost counts.
+    if (heap.lastKey > base) continue;
     c.onFixed?.();
-    const label = labels[p];
-    const base = cost[p];
-    const from = image[p];
-    const i = p % nx;
-    const j = ((p - i) / nx) % ny;
-    const k = (p - i - j * nx) / plane;
-    const inside = (i > 0 ? 1 : 0) | (i < nx - 1 ? 2 : 0) | (j > 0 ? 4 : 0) | (j < ny - 1 ? 8 : 0) | (k > 0 ? 16 : 0) | (k < nz - 1 ? 32 : 0);
+    const label = labels[p]!;
+    const from = image[p]!;
+    c.neighbours(p, around);
     for (let e = 0; e < 6; e++) {
-      if (!(inside & (1 << e))) continue;
-      const q = p + offset[e];
-      if (done[q]) continue;
-      const raw = ct[q];
-      if (raw < lo || raw > hi) continue;
-      const d = (image[q] - from) * inv;
-      const next = base + step[e] * (dw + d * d);
-      if (next < cost[q]) {
+      const q = around[e]!;
+      const d = (image[q]! - from) * inv;
+      const next = base + step[e]! * (dw + d * d);
+      if (next < cost[q]!) {
+        if (ranged) {
+          const raw = ct[q]!;
+          if (raw < lo || raw > hi) continue;
+        }
         labels[q] = label;
+        cost[q] = next;
         heap.push(q, next);
       }
     }
@@ -258,7 +334,7 @@ function coarseFactors(spacing: Vec3, targetMm: number): Vec3 {
 
 /**
  * Pass 1 on a coarser grid (blocks of `f` voxels: mean CT, the block's most frequent seed label), its
- * labels written back to every voxel of each block. Unreached blocks stay 0.
+ * labels written back to every voxel of each block (a seeded voxel keeps its seed). Unreached blocks stay 0.
  */
 function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Vec3, o: typeof GROW_DEFAULTS & GrowFromSeedsOptions): Uint16Array {
   const [nx, ny, nz] = dims;
@@ -297,11 +373,10 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
   }
   const coarseSpacing = o.spacing.map((s, a) => s * f[a]!) as Vec3;
   const labels = new Uint16Array(cn);
-  const done = new Uint8Array(cn);
   const cost = new Float32Array(cn).fill(Infinity);
-  const heap = new VoxelHeap(cost);
-  for (let c = 0; c < cn; c++) if (coarseSeeds[c]) (labels[c] = coarseSeeds[c]), heap.push(c, 0);
-  compete({ image: gaussianSmooth(sum, cd, coarseSpacing, o.smoothingMm), ct: sum, dims: cd, spacing: coarseSpacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity], labels, done, cost, heap });
+  const heap = new VoxelHeap();
+  for (let c = 0; c < cn; c++) if (coarseSeeds[c]) (labels[c] = coarseSeeds[c]), (cost[c] = 0), heap.push(c, 0);
+  compete({ neighbours: gridNeighbours(cd), image: gaussianSmooth(sum, cd, coarseSpacing, o.smoothingMm), ct: sum, spacing: coarseSpacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity], labels, cost, heap });
   const out = new Uint16Array(nx * ny * nz);
   for (let k = 0; k < nz; k++) {
     const ck = Math.floor(k / f[2]);
@@ -309,8 +384,7 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
       const row = Math.floor(j / f[1]) * cx + ck * cx * cy;
       let p = j * nx + k * nx * ny;
       for (let i = 0; i < nx; i++, p++) {
-        const c = row + blockOfI[i]!;
-        out[p] = done[c] ? labels[c]! : 0;
+        out[p] = seeds[p] || labels[row + blockOfI[i]!]!;
       }
     }
   }
@@ -319,7 +393,7 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
 
 /**
  * 1. Pass 1: every seed in the heap at cost 0; compete on the Gaussian-smoothed CT — on a grid of about
- *    `coarseSpacingMm` when the CT is finer (a 0.8 mm CT: blocks of 2×2×1), which is what keeps a
+ *    `coarseSpacingMm` when the CT is finer (a 0.8 × 0.8 × 1 mm CT: blocks of 3×3×2), which is what keeps a
  *    300³ region within seconds.
  * 2. Pass 2 (full resolution): free the band around pass 1's borders (seeds stay), put the voxels
  *    bordering it in the heap at cost 0 with their labels, compete again on the diffusion-smoothed CT.
@@ -332,32 +406,25 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
   if (ct.length !== n || seeds.length !== n) {
     throw new HolocaseError('BAD_REQUEST', `grow from seeds: the CT has ${ct.length} voxels and the seeds ${seeds.length}; the region ${dims.join('×')} needs ${n}`);
   }
-  let seedCount = 0;
-  for (let p = 0; p < n; p++) if (seeds[p]) seedCount++;
-  if (seedCount === 0) throw new HolocaseError('BAD_REQUEST', 'grow from seeds needs at least one painted seed');
+  if (seeds.every((seed) => seed === 0)) throw new HolocaseError('BAD_REQUEST', 'grow from seeds needs at least one painted seed');
   const huRange = o.huRange ?? ([-Infinity, Infinity] as [number, number]);
-  const cost = new Float32Array(n).fill(Infinity);
-  const heap = new VoxelHeap(cost);
-  const done = new Uint8Array(n);
+  const heap = new VoxelHeap();
   let labels: Uint16Array;
   let fixed = 0;
   const every = Math.max(1, Math.floor(n / 50));
   const onFixed = o.onProgress && (() => ++fixed % every === 0 && o.onProgress!(Math.min(1, fixed / (2 * n))));
 
-  // 1. Pass 1.
+  // 1. Pass 1. A voxel is reached from then on exactly when it has a label (seed labels are not 0).
   const started = performance.now();
   const timings = { pass1Ms: 0, diffusionMs: 0, pass2Ms: 0, totalMs: 0, bandVoxels: 0 };
   const f = coarseFactors(o.spacing, o.coarseSpacingMm);
   if (f.every((x) => x === 1)) {
     labels = new Uint16Array(n);
-    for (let p = 0; p < n; p++) if (seeds[p]) (labels[p] = seeds[p]!), heap.push(p, 0);
-    compete({ image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm), ct, dims, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, done, cost, heap, onFixed });
+    const cost = new Float32Array(n).fill(Infinity);
+    for (let p = 0; p < n; p++) if (seeds[p]) (labels[p] = seeds[p]!), (cost[p] = 0), heap.push(p, 0);
+    compete({ neighbours: gridNeighbours(dims), image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm), ct, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, cost, heap, onFixed });
   } else {
     labels = coarsePass(ct, seeds, dims, f, o);
-    for (let p = 0; p < n; p++) {
-      if (seeds[p]) labels[p] = seeds[p]!;
-      done[p] = labels[p] ? 1 : 0;
-    }
   }
 
   timings.pass1Ms = performance.now() - started;
@@ -366,41 +433,48 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
   if (o.refineBand > 0) {
     const steps = o.refineBand * Math.max(...f);
     const distance = borderDistance(labels, dims, steps + 1);
-    // The diffused CT is needed in the band only (and just around it: outside, the CT stands as it is).
+    // Everything pass 2 touches lies within steps + 1 of a border: the band, the fixed voxels that
+    // start it, and the CT the band's diffusion reads.
     let reachCount = 0;
     for (let p = 0; p < n; p++) if (distance[p]! <= steps + 1) reachCount++;
     const reach = new Int32Array(reachCount);
     for (let p = 0, r = 0; p < n; p++) if (distance[p]! <= steps + 1) reach[r++] = p;
-    for (let p = 0; p < n; p++) {
+    const graph = bandGraph(reach, dims);
+    const nodes = reachCount + graph.ghosts.length;
+    // Per node: the band (not seeds) and what pass 1 left unreached are free, unlabelled and at no
+    // cost yet; every other node is fixed at cost 0 with its label. Ghosts are always fixed (no node
+    // pass 2 fixes is next to one: they lie two steps beyond the band).
+    const bandCt = new Float32Array(nodes);
+    const bandLabels = new Uint16Array(nodes);
+    const bandCost = new Float32Array(nodes);
+    for (let t = 0; t < nodes; t++) {
+      const p = t < reachCount ? reach[t]! : graph.ghosts[t - reachCount]!;
+      bandCt[t] = ct[p]!;
+      bandLabels[t] = labels[p]!;
+      if (t >= reachCount) continue;
       if (distance[p]! < steps && !seeds[p]) {
-        done[p] = 0;
-        cost[p] = Infinity;
+        bandCost[t] = Infinity;
+        bandLabels[t] = 0;
         timings.bandVoxels++;
+      } else if (!labels[p]) bandCost[t] = Infinity;
+    }
+    // Fixed nodes next to a free one start pass 2.
+    for (let t = 0; t < reachCount; t++) {
+      if (bandCost[t] === Infinity) continue;
+      for (let at = 6 * t; at < 6 * t + 6; at++) {
+        const u = graph.neighbours[at]!;
+        if (bandCost[u] === Infinity) {
+          heap.push(t, 0);
+          break;
+        }
       }
     }
-    // Fixed voxels next to a freed one start pass 2 (collected first, so the scan does not feed itself).
-    const plane = nx * ny;
-    const starts: number[] = [];
-    for (let p = 0; p < n; p++) {
-      if (!done[p] || !labels[p]) continue;
-      const i = p % nx;
-      const j = ((p - i) / nx) % ny;
-      const k = (p - i - j * nx) / plane;
-      if (
-        (i > 0 && !done[p - 1]) || (i < nx - 1 && !done[p + 1]) || (j > 0 && !done[p - nx]) ||
-        (j < ny - 1 && !done[p + nx]) || (k > 0 && !done[p - plane]) || (k < nz - 1 && !done[p + plane])
-      ) starts.push(p);
-    }
-    for (const p of starts) {
-      done[p] = 0;
-      heap.push(p, 0);
-    }
-    for (let p = 0; p < n; p++) if (!done[p] && !heap.has(p)) labels[p] = 0;
     const diffusionStarted = performance.now();
-    const image = anisotropicDiffusion(Float32Array.from(ct as ArrayLike<number>), dims, o.spacing, o.diffusionIterations, o.diffusionConductanceHu, reach);
+    const image = anisotropicDiffusion(bandCt, graph, o.spacing, o.diffusionIterations, o.diffusionConductanceHu);
     timings.diffusionMs = performance.now() - diffusionStarted;
     const pass2Started = performance.now();
-    compete({ image, ct, dims, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, done, cost, heap, onFixed });
+    compete({ neighbours: graphNeighbours(graph), image, ct: bandCt, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels: bandLabels, cost: bandCost, heap, onFixed });
+    for (let t = 0; t < reachCount; t++) labels[reach[t]!] = bandLabels[t]!;
     timings.pass2Ms = performance.now() - pass2Started;
   }
 
@@ -410,7 +484,7 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
   let unreached = 0;
   for (let p = 0; p < n; p++) {
     const v = ct[p]!;
-    if (!done[p] || (!seeds[p] && (v < lo || v > hi))) {
+    if (!labels[p] || (!seeds[p] && (v < lo || v > hi))) {
       labels[p] = 0;
       unreached++;
     } else perLabel[labels[p]!]++;

@@ -1,101 +1,93 @@
 /**
- * A binary min-heap of voxel indices keyed by a caller-owned `Float32Array` of costs, with
- * decrease-key: the priority queue of Dijkstra-style region growing. The keys are also kept in heap
- * order beside the indices, so sifting reads memory in order instead of jumping through the volume.
- * Typed arrays as long as the volume (indices, keys in heap order, positions), allocated once;
- * nothing is allocated per voxel or per operation.
+ * The priority queue of Dijkstra-style region growing: voxel indices by non-negative cost, popped
+ * cheapest first, for a caller whose pushes never undercut the cost it last popped (Dijkstra's with
+ * non-negative steps). That allows a radix heap: a cost is filed by the highest bit in which it
+ * differs from the last popped one (a non-negative float's bits order like the float), so a push is
+ * an append and a voxel moves between its 33 buckets a few times at most; a binary heap sifts through
+ * ~20 levels of memory for every push and pop, which on a 0.8 mm region was most of the growing's time.
+ *
+ * There is no decrease-key: a voxel whose cost drops is pushed again, and the caller skips the stale
+ * entries it pops (the voxel is fixed by then). Buckets grow by doubling (they hold the front of the
+ * growth, not the volume); nothing is allocated per operation.
  */
-export class VoxelHeap {
-  /** Voxel indices in heap order. */
-  private readonly heap: Int32Array;
-  /** Their keys, in heap order. */
-  private readonly heapKeys: Float32Array;
-  /** Where each voxel sits in `heap`; −1 when it is not in the heap. */
-  private readonly position: Int32Array;
-  private count = 0;
+const BUCKETS = 33;
 
-  /** `keys[v]` is voxel v's cost; change it only through `push`/`decrease`. */
-  constructor(readonly keys: Float32Array) {
-    this.heap = new Int32Array(keys.length);
-    this.heapKeys = new Float32Array(keys.length);
-    this.position = new Int32Array(keys.length).fill(-1);
+export class VoxelHeap {
+  private readonly voxels: Int32Array[] = [];
+  private readonly keys: Uint32Array[] = [];
+  private readonly counts = new Int32Array(BUCKETS);
+  private count = 0;
+  /** Bits of the cost last popped. */
+  private last = 0;
+  private readonly bits = new Uint32Array(1);
+  private readonly float = new Float32Array(this.bits.buffer);
+
+  constructor(capacity = 1 << 12) {
+    for (let b = 0; b < BUCKETS; b++) {
+      this.voxels.push(new Int32Array(capacity));
+      this.keys.push(new Uint32Array(capacity));
+    }
+  }
+
+  /** The cost of the voxel `pop` returned last. */
+  get lastKey(): number {
+    this.bits[0] = this.last;
+    return this.float[0]!;
   }
 
   get size(): number {
     return this.count;
   }
 
-  has(voxel: number): boolean {
-    return this.position[voxel] >= 0;
-  }
-
-  /** Inserts `voxel` with cost `key`, or lowers its cost when it is already queued with a higher one. */
+  /**
+   * Queues `voxel` at cost `key`, which must not be below the cost last popped unless the queue is
+   * empty (again, when the voxel is queued at a higher cost).
+   */
   push(voxel: number, key: number): void {
-    const at = this.position[voxel];
-    this.keys[voxel] = key;
-    if (at >= 0) {
-      this.heapKeys[at] = key;
-      this.siftUp(at);
-      return;
-    }
-    this.heap[this.count] = voxel;
-    this.heapKeys[this.count] = key;
-    this.position[voxel] = this.count;
-    this.siftUp(this.count++);
+    this.float[0] = key;
+    const bits = this.bits[0]!;
+    // An empty queue starts over: any cost may come next.
+    if (this.count === 0) this.last = 0;
+    if (bits < this.last) throw new RangeError(`voxel heap: cost ${key} is below the last popped cost`);
+    this.file(bits === this.last ? 0 : 32 - Math.clz32(bits ^ this.last), voxel, bits);
+    this.count++;
   }
 
   /** Removes and returns the voxel with the lowest cost (−1 when empty). */
   pop(): number {
     if (this.count === 0) return -1;
-    const top = this.heap[0];
-    this.position[top] = -1;
-    const last = this.heap[--this.count];
-    if (this.count > 0) {
-      this.heap[0] = last;
-      this.heapKeys[0] = this.heapKeys[this.count];
-      this.position[last] = 0;
-      this.siftDown(0);
+    if (this.counts[0] === 0) {
+      let b = 1;
+      while (this.counts[b] === 0) b++;
+      // The bucket's lowest cost becomes the last popped one; every entry of the bucket then files lower.
+      const voxels = this.voxels[b]!;
+      const keys = this.keys[b]!;
+      const n = this.counts[b]!;
+      let min = keys[0]!;
+      for (let t = 1; t < n; t++) if (keys[t]! < min) min = keys[t]!;
+      this.last = min;
+      this.counts[b] = 0;
+      for (let t = 0; t < n; t++) {
+        const bits = keys[t]!;
+        this.file(bits === min ? 0 : 32 - Math.clz32(bits ^ min), voxels[t]!, bits);
+      }
     }
-    return top;
+    this.count--;
+    return this.voxels[0]![--this.counts[0]!]!;
   }
 
-  private siftUp(at: number): void {
-    const { heap, heapKeys, position } = this;
-    const voxel = heap[at];
-    const key = heapKeys[at];
-    while (at > 0) {
-      const parentAt = (at - 1) >> 1;
-      const parentKey = heapKeys[parentAt];
-      if (parentKey <= key) break;
-      const parent = heap[parentAt];
-      heap[at] = parent;
-      heapKeys[at] = parentKey;
-      position[parent] = at;
-      at = parentAt;
+  private file(bucket: number, voxel: number, bits: number): void {
+    const at = this.counts[bucket]!;
+    if (at === this.voxels[bucket]!.length) {
+      const voxels = new Int32Array(at * 2);
+      const keys = new Uint32Array(at * 2);
+      voxels.set(this.voxels[bucket]!);
+      keys.set(this.keys[bucket]!);
+      this.voxels[bucket] = voxels;
+      this.keys[bucket] = keys;
     }
-    heap[at] = voxel;
-    heapKeys[at] = key;
-    position[voxel] = at;
-  }
-
-  private siftDown(at: number): void {
-    const { heap, heapKeys, position, count } = this;
-    const voxel = heap[at];
-    const key = heapKeys[at];
-    for (;;) {
-      let child = 2 * at + 1;
-      if (child >= count) break;
-      if (child + 1 < count && heapKeys[child + 1] < heapKeys[child]) child++;
-      const childKey = heapKeys[child];
-      if (childKey >= key) break;
-      const c = heap[child];
-      heap[at] = c;
-      heapKeys[at] = childKey;
-      position[c] = at;
-      at = child;
-    }
-    heap[at] = voxel;
-    heapKeys[at] = key;
-    position[voxel] = at;
+    this.voxels[bucket]![at] = voxel;
+    this.keys[bucket]![at] = bits;
+    this.counts[bucket] = at + 1;
   }
 }
