@@ -11,10 +11,12 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import type { CaseModelData } from './caseStructures.ts';
 import { ClipControls } from './ClipControls.tsx';
+import { viewerLevel } from './detailLevel.ts';
 import { EditPanel } from './editing/EditPanel.tsx';
 import { labelTableFrom } from './editing/labelTable.ts';
 import { RevisionPanel } from './editing/RevisionPanel.tsx';
 import { EditSessionContext, useNewEditSession } from './editing/useEditSession.ts';
+import { prefetchCaseGlb } from './glbPrefetch.ts';
 import { SliceControls } from './slices/SliceControls.tsx';
 import { SliceViews } from './slices/SliceViews.tsx';
 import { useCaseVolumes, VolumeContext } from './slices/useCaseVolumes.ts';
@@ -81,11 +83,19 @@ export default function CaseViewer({ glbUrl, xrGlbUrl, expectedBytes, title, vol
     [volumes, viewing, loaded],
   );
   // With slice views, the CT's coarse level (a few MB) comes first: the first slices are on screen
-  // before the label map's and the hologram's downloads and decoding take the main thread.
+  // before the hologram's code and model take the main thread.
   const slicesFirst = useSlicesFirst(store, !!volumes);
-  const caseVolumes = useCaseVolumes(urls, store, slicesFirst.done);
+  // Then the hologram; the CT's full resolution and the label map (inflating them takes both cores
+  // for seconds) once it is up.
+  const detail = useDetailAfter(slicesFirst.done, model !== null);
+  const caseVolumes = useCaseVolumes(urls, store, detail);
   const start3d = slicesFirst.done || caseVolumes.error !== null;
   const editSession = useNewEditSession(caseVolumes.labels);
+  // The hologram's bytes download now, beside the CT; the 3-D code that draws them waits for the first slices.
+  useEffect(() => {
+    const level = viewerLevel({ inSession: false, userAgent: navigator.userAgent, hasXrLevel: !!xrGlbUrl });
+    prefetchCaseGlb(level === 'xr' ? xrGlbUrl! : glbUrl);
+  }, [glbUrl, xrGlbUrl]);
 
   useEffect(() => {
     if (!model) return;
@@ -141,6 +151,20 @@ export default function CaseViewer({ glbUrl, xrGlbUrl, expectedBytes, title, vol
       </VolumeContext.Provider>
     </ViewerStoreContext.Provider>
   );
+}
+
+/** How long after the first slices the CT's detail and the label map wait for the hologram at most. */
+const HOLOGRAM_FIRST_MS = 4000;
+
+/** Whether the CT's detail may load: the hologram is up (or the first slices were drawn long enough ago). */
+function useDetailAfter(slicesShown: boolean, hologramUp: boolean): boolean {
+  const [timedOut, setTimedOut] = useState(false);
+  useEffect(() => {
+    if (!slicesShown) return;
+    const timer = setTimeout(() => setTimedOut(true), HOLOGRAM_FIRST_MS);
+    return () => clearTimeout(timer);
+  }, [slicesShown]);
+  return hologramUp || timedOut;
 }
 
 /** How long after the CT's coarse level arrived the rest of the page waits for the first slices at most. */

@@ -4,11 +4,11 @@
  * put in front of the user and can be grabbed, turned and scaled. It holds the anatomy, the cutting
  * plane, the measurement and the CT slice planes, so they all move together.
  */
-import { Bvh } from '@react-three/drei';
 import { useXR } from '@react-three/xr';
 import { useRef } from 'react';
 import type { Group } from 'three';
 import { CaseModel } from './CaseModel.tsx';
+import { DeferredBvh } from './DeferredBvh.tsx';
 import type { CaseModelData } from './caseStructures.ts';
 import { ClipPlane } from './ClipPlane.tsx';
 import { Measurement } from './Measurement.tsx';
@@ -33,11 +33,11 @@ export function ModelStage({ model, title }: ModelStageProps) {
       <group ref={stage} name="model-stage" {...(session ? (grab as object) : {})}>
         {/* First, so that a hand touching a CT plane takes the plane rather than the organs around it. */}
         <SlicePlanes />
-        {/* Bounding-volume hierarchies make every pointer ray (mouse, controllers, hands) cheap:
-            without them each ray tests every triangle, every frame. Strategy 0 (CENTER) builds fastest. */}
-        <Bvh firstHitOnly strategy={0}>
+        {/* Bounding-volume hierarchies make every pointer ray (mouse, controllers, hands) cheap;
+            they are built once the first frame is drawn. */}
+        <DeferredBvh rebuildKey={model}>
           <CaseModel model={model} />
-        </Bvh>
+        </DeferredBvh>
         <ClipPlane model={model} />
         <Measurement model={model} />
       </group>

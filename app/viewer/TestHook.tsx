@@ -37,6 +37,8 @@ export interface ViewerTestApi {
   /** Voxels of the label map on screen that hold `label` (null before it is loaded). */
   labelVoxels(label: number): number | null;
   visibleStructures(): string[];
+  /** Structure meshes, and how many of them have their bounding-volume hierarchy for pointer rays yet. */
+  boundsTrees(): { meshes: number; built: number };
   renderInfo(): { triangles: number; calls: number; frames: number };
   xrMode(): string | null;
   state(): ViewerState;
@@ -118,6 +120,16 @@ export function TestHook() {
           if (o instanceof Mesh && o.userData.structure && isDrawn(o)) names.push(o.userData.structure as string);
         });
         return names;
+      },
+      boundsTrees() {
+        let meshes = 0;
+        let built = 0;
+        scene.getObjectByName('case')?.traverse((o) => {
+          if (!(o instanceof Mesh) || !o.userData.structure) return;
+          meshes++;
+          if (o.geometry.boundsTree) built++;
+        });
+        return { meshes, built };
       },
       renderInfo: () => ({ ...last.current, frames: frames.current }),
       xrMode: () => xrMode,

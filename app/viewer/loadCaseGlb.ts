@@ -6,6 +6,7 @@ import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { MeshoptDecoder } from 'three/examples/jsm/libs/meshopt_decoder.module.js';
 import { DoubleSide } from 'three';
 import { readCaseStructures, type CaseModelData } from './caseStructures.ts';
+import { takePrefetchedGlb } from './glbPrefetch.ts';
 
 export interface LoadCaseGlbOptions {
   /** Called as bytes arrive: `fraction` in 0..1, or `null` while the size is unknown. */
@@ -22,7 +23,7 @@ export class CaseLoadError extends Error {}
 /**
  * Loads a GLB in the holocase layout.
  *
- * 1. Fetch it with progress (cookies go with it: same origin).
+ * 1. Take the bytes the page prefetched, or fetch it with progress (cookies go with it: same origin).
  * 2. Parse it, decoding `EXT_meshopt_compression` buffers.
  * 3. Read the structures and their tissue groups.
  * 4. Draw both faces, so a cut (clipping plane) shows the inside of an organ instead of a hole.
@@ -33,10 +34,16 @@ export async function loadCaseGlb(url: string, options: LoadCaseGlbOptions = {})
   const loader = new GLTFLoader().setMeshoptDecoder(MeshoptDecoder);
   let gltf;
   try {
-    gltf = await loader.loadAsync(url, (event: ProgressEvent) => {
-      const total = event.total || expectedBytes;
-      onProgress?.(total ? Math.min(1, event.loaded / total) : null, event.loaded);
-    });
+    const bytes = await takePrefetchedGlb(url);
+    if (bytes) {
+      onProgress?.(1, bytes.byteLength);
+      gltf = await loader.parseAsync(bytes, new URL(url, window.location.href).href);
+    } else {
+      gltf = await loader.loadAsync(url, (event: ProgressEvent) => {
+        const total = event.total || expectedBytes;
+        onProgress?.(total ? Math.min(1, event.loaded / total) : null, event.loaded);
+      });
+    }
   } catch (error) {
     throw new CaseLoadError(describeLoadFailure(error));
   }

@@ -254,6 +254,12 @@ describeBrowser('viewer in Chromium against a running server', () => {
     // Hide the bones: the picture changes and no bone is drawn any more.
     const bones = structures.filter((s) => s.group === 'bone').map((s) => s.name);
     expect(bones.length, 'the case has bones').toBeGreaterThan(0);
+    // Pointer rays get their bounding-volume hierarchies once the first frame is drawn, every mesh.
+    await page.waitForFunction(() => {
+      const trees = (window as unknown as { __holocase?: { boundsTrees(): { meshes: number; built: number } } }).__holocase?.boundsTrees();
+      return !!trees && trees.meshes > 0 && trees.built === trees.meshes;
+    }, undefined, { timeout: 30_000 });
+    expect(await hook(page, (h) => h.boundsTrees().meshes)).toBe(structures.length);
     await page.mouse.move(box.x + 2, box.y + 2);
     const before = await canvasImage(page);
     await page.getByTestId('group-toggle-bone').click();
@@ -329,6 +335,8 @@ describeBrowser('viewer in Chromium against a running server', () => {
     const page = await context.newPage();
     // The viewer works under the server's Content-Security-Policy: nothing it needs is refused.
     const csp = cspViolations(page);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${server.url}${shareUrl}?testhook=1`);
     await expect.poll(() => page.getByTestId('case-label').textContent(), { timeout: 60_000 }).toBe('e2e abdomen');
     const meta = (await page.getByTestId('share-meta').textContent())!;
@@ -339,6 +347,8 @@ describeBrowser('viewer in Chromium against a running server', () => {
     const image = await canvasImage(page);
     expect(fractionUnlike(image, BACKGROUND)).toBeGreaterThan(0.05);
     await savePage(page, 'shared-view.png');
+    // The hologram's bytes were asked for once: beside the CT, ahead of the 3-D code that drew them.
+    expect(requests.filter((u) => u.includes('/model.glb'))).toHaveLength(1);
 
     // Input profiles are served offline, only the needed ones, with no way out of their folder.
     expect((await page.request.get(`${server.url}/profiles/profilesList.json`)).ok()).toBe(true);

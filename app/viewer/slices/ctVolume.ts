@@ -33,6 +33,8 @@ export interface LoadCtVolumeOptions {
   onChunk: (volume: CtVolume, chunk: number) => void;
   /** Requests in flight at once. */
   concurrency?: number;
+  /** The slabs wait for this (a page may want its coarse views and its hologram up first). */
+  detailAfter?: Promise<unknown>;
 }
 
 export const LOAD_CT_VOLUME_DEFAULTS = { concurrency: 4 } satisfies Partial<LoadCtVolumeOptions>;
@@ -80,7 +82,8 @@ function takePrefetched(baseUrl: string): Promise<CtHead | undefined> {
 
 /**
  * 1. Read the manifest and the coarse level (prefetched by the page, or now); every view can be drawn.
- * 2. Load the slabs, each time taking the one nearest to the crosshair among those not yet asked for.
+ * 2. Once `detailAfter` resolves, load the slabs, each time taking the one nearest to the crosshair
+ *    among those not yet asked for.
  * Resolves once everything is in; `onChunk` reports each step.
  */
 export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions): Promise<CtVolume> {
@@ -94,6 +97,8 @@ export async function loadCtVolume(baseUrl: string, options: LoadCtVolumeOptions
   const volume: CtVolume = { manifest, dims: manifest.dims, coarse, slabs: new Array(manifest.slabs.count).fill(null), slabsLoaded: 0 };
   onChunk(volume, 0);
   // 2. Slabs.
+  await options.detailAfter;
+  if (signal.aborted) throw new CtLoadError('the CT download was cancelled');
   await loadSlabs(volume, { focusK, onChunk, concurrency }, (n, voxels) => inflate(`${baseUrl}/${n}?v=${manifest.build}`, voxels));
   return volume;
 }

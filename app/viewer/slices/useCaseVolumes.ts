@@ -31,16 +31,25 @@ export interface CaseVolumes {
 const REDRAW_MS = 400;
 
 /**
- * Loads the volumes of `urls` and reports their arrival to the viewer's `store`. The label map waits
- * for `loadLabels` (the page lets the first slices be drawn before it inflates the map).
+ * Loads the volumes of `urls` and reports their arrival to the viewer's `store`. The CT's coarse level
+ * comes at once; its slabs and the label map wait for `loadDetail` (the page puts its first slices and
+ * its hologram on screen before both cores go to inflating them).
  */
-export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, loadLabels = true): CaseVolumes {
+export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, loadDetail = true): CaseVolumes {
   const [ct, setCt] = useState<CtVolume | null>(null);
   const [ctComplete, setCtComplete] = useState(false);
   const [labels, setLabels] = useState<LabelVolume | null>(null);
   const [error, setError] = useState<string | null>(null);
   const ctUrl = urls?.ct ?? null;
   const labelsUrl = urls?.labels ?? null;
+  const [detail] = useState(() => {
+    let go = () => {};
+    const ready = new Promise<void>((resolve) => (go = resolve));
+    return { ready, go };
+  });
+  useEffect(() => {
+    if (loadDetail) detail.go();
+  }, [loadDetail, detail]);
 
   // The CT: once per case.
   // A worker per download, ended when it is done: an idle worker never collects its garbage (the
@@ -56,6 +65,7 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, load
       signal: abort.signal,
       worker,
       focusK: () => store.getState().cursor?.[2] ?? 0,
+      detailAfter: detail.ready,
       onChunk: (volume, chunk) => {
         if (chunk === 0) {
           store.getState().setGrid(volume.dims, volume.manifest.affine);
@@ -83,12 +93,12 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, load
       abort.abort();
       worker.close();
     };
-  }, [ctUrl, store]);
+  }, [ctUrl, store, detail]);
 
   // The label map: again whenever its URL changes (another revision), once the grid is known.
   const dims = ct?.dims ?? null;
   useEffect(() => {
-    if (!labelsUrl || !dims || !loadLabels) return;
+    if (!labelsUrl || !dims || !loadDetail) return;
     const abort = new AbortController();
     const worker = createVolumeWorker();
     loadLabelVolume(labelsUrl, dims, worker, abort.signal)
@@ -105,7 +115,7 @@ export function useCaseVolumes(urls: VolumeUrls | null, store: ViewerStore, load
       abort.abort();
       worker.close();
     };
-  }, [labelsUrl, dims, store, loadLabels]);
+  }, [labelsUrl, dims, store, loadDetail]);
 
   return useMemo(() => ({ ct, labels, error, ctComplete }), [ct, labels, error, ctComplete]);
 }
