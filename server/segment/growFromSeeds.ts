@@ -218,37 +218,30 @@ export function anisotropicDiffusion(values: Float32Array, graph: BandGraph, spa
 }
 
 /**
- * A node's six face neighbours (−i, +i, −j, +j, −k, +k) into `out`; the node itself where there is
- * none (a step to itself never costs less than the node).
+ * A voxel's six face neighbours (−i, +i, −j, +j, −k, +k) into `out`; the voxel itself where there is
+ * none (a step to itself never costs less than the voxel).
  */
-type Neighbours = (node: number, out: Int32Array) => void;
-
-function gridNeighbours(dims: Vec3): Neighbours {
+function gridNeighbours(p: number, dims: Vec3, out: Int32Array): void {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
-  return (p, out) => {
-    const i = p % nx;
-    const j = ((p - i) / nx) % ny;
-    const k = (p - i - j * nx) / plane;
-    out[0] = i > 0 ? p - 1 : p;
-    out[1] = i < nx - 1 ? p + 1 : p;
-    out[2] = j > 0 ? p - nx : p;
-    out[3] = j < ny - 1 ? p + nx : p;
-    out[4] = k > 0 ? p - plane : p;
-    out[5] = k < nz - 1 ? p + plane : p;
-  };
+  const i = p % nx;
+  const j = ((p - i) / nx) % ny;
+  const k = (p - i - j * nx) / plane;
+  out[0] = i > 0 ? p - 1 : p;
+  out[1] = i < nx - 1 ? p + 1 : p;
+  out[2] = j > 0 ? p - nx : p;
+  out[3] = j < ny - 1 ? p + nx : p;
+  out[4] = k > 0 ? p - plane : p;
+  out[5] = k < nz - 1 ? p + plane : p;
 }
 
-function graphNeighbours(graph: BandGraph): Neighbours {
-  const table = graph.neighbours;
-  return (t, out) => {
-    for (let e = 0, at = 6 * t; e < 6; e++, at++) out[e] = table[at]!;
-  };
-}
-
-/** One competition: arrays indexed by node (a voxel of the grid, or a node of a band graph). */
+/**
+ * One competition: arrays indexed by node, the voxels of a grid (`dims`) or the nodes of a band graph
+ * (`graph`).
+ */
 interface Competition {
-  neighbours: Neighbours;
+  dims?: Vec3;
+  graph?: BandGraph;
   /** The smoothed CT the step costs are measured on. */
   image: Float32Array;
   /** The CT as it is, for the HU range. */
@@ -276,6 +269,9 @@ function compete(c: Competition): void {
   const inv = 1 / c.edgeScale;
   const dw = c.distanceWeight;
   const step = Float64Array.of(c.spacing[0], c.spacing[0], c.spacing[1], c.spacing[1], c.spacing[2], c.spacing[2]);
+  // A band graph's neighbours are read where they lie; a grid's are worked out into `around`.
+  const table = c.graph?.neighbours;
+  const dims = c.dims ?? ([0, 0, 0] as Vec3);
   const around = new Int32Array(6);
   for (;;) {
     const p = heap.pop();
@@ -286,9 +282,12 @@ function compete(c: Competition): void {
     c.onFixed?.();
     const label = labels[p]!;
     const from = image[p]!;
-    c.neighbours(p, around);
+    let neighbours: Int32Array = around;
+    let at = 0;
+    if (table) (neighbours = table), (at = 6 * p);
+    else gridNeighbours(p, dims, around);
     for (let e = 0; e < 6; e++) {
-      const q = around[e]!;
+      const q = neighbours[at + e]!;
       const d = (image[q]! - from) * inv;
       const next = base + step[e]! * (dw + d * d);
       if (next < cost[q]!) {
@@ -344,6 +343,7 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
   const sum = new Float32Array(cn);
   const count = new Uint16Array(cn);
   const seedVotes = new Map<number, Map<number, number>>();
+  const seeded: number[] = [];
   const blockOfI = Int32Array.from({ length: nx }, (_, i) => Math.floor(i / f[0]));
   for (let k = 0; k < nz; k++) {
     const ck = Math.floor(k / f[2]);
@@ -356,6 +356,7 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
         count[c]++;
         const seed = seeds[p];
         if (seed) {
+          seeded.push(p);
           let votes = seedVotes.get(c);
           if (!votes) seedVotes.set(c, (votes = new Map()));
           votes.set(seed, (votes.get(seed) ?? 0) + 1);
@@ -376,18 +377,20 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
   const cost = new Float32Array(cn).fill(Infinity);
   const heap = new VoxelHeap();
   for (let c = 0; c < cn; c++) if (coarseSeeds[c]) (labels[c] = coarseSeeds[c]), (cost[c] = 0), heap.push(c, 0);
-  compete({ neighbours: gridNeighbours(cd), image: gaussianSmooth(sum, cd, coarseSpacing, o.smoothingMm), ct: sum, spacing: coarseSpacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity], labels, cost, heap });
+  compete({ dims: cd, image: gaussianSmooth(sum, cd, coarseSpacing, o.smoothingMm), ct: sum, spacing: coarseSpacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity], labels, cost, heap });
+  // Every fine row under a coarse row is the same: made once, copied to the others; then the seeds.
   const out = new Uint16Array(nx * ny * nz);
-  for (let k = 0; k < nz; k++) {
-    const ck = Math.floor(k / f[2]);
-    for (let j = 0; j < ny; j++) {
-      const row = Math.floor(j / f[1]) * cx + ck * cx * cy;
-      let p = j * nx + k * nx * ny;
-      for (let i = 0; i < nx; i++, p++) {
-        out[p] = seeds[p] || labels[row + blockOfI[i]!]!;
+  const fineRow = new Uint16Array(nx);
+  for (let ck = 0; ck < cd[2]; ck++) {
+    for (let cj = 0; cj < cy; cj++) {
+      const row = cj * cx + ck * cx * cy;
+      for (let i = 0; i < nx; i++) fineRow[i] = labels[row + blockOfI[i]!]!;
+      for (let k = ck * f[2]; k < Math.min(nz, (ck + 1) * f[2]); k++) {
+        for (let j = cj * f[1]; j < Math.min(ny, (cj + 1) * f[1]); j++) out.set(fineRow, j * nx + k * nx * ny);
       }
     }
   }
+  for (const p of seeded) out[p] = seeds[p]!;
   return out;
 }
 
@@ -422,7 +425,7 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
     labels = new Uint16Array(n);
     const cost = new Float32Array(n).fill(Infinity);
     for (let p = 0; p < n; p++) if (seeds[p]) (labels[p] = seeds[p]!), (cost[p] = 0), heap.push(p, 0);
-    compete({ neighbours: gridNeighbours(dims), image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm), ct, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, cost, heap, onFixed });
+    compete({ dims, image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm), ct, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, cost, heap, onFixed });
   } else {
     labels = coarsePass(ct, seeds, dims, f, o);
   }
@@ -473,7 +476,7 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
     const image = anisotropicDiffusion(bandCt, graph, o.spacing, o.diffusionIterations, o.diffusionConductanceHu);
     timings.diffusionMs = performance.now() - diffusionStarted;
     const pass2Started = performance.now();
-    compete({ neighbours: graphNeighbours(graph), image, ct: bandCt, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels: bandLabels, cost: bandCost, heap, onFixed });
+    compete({ graph, image, ct: bandCt, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels: bandLabels, cost: bandCost, heap, onFixed });
     for (let t = 0; t < reachCount; t++) labels[reach[t]!] = bandLabels[t]!;
     timings.pass2Ms = performance.now() - pass2Started;
   }
@@ -482,12 +485,14 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
   const [lo, hi] = huRange;
   const perLabel = new Float64Array(65536);
   let unreached = 0;
+  const ranged = lo > -Infinity || hi < Infinity;
   for (let p = 0; p < n; p++) {
-    const v = ct[p]!;
-    if (!labels[p] || (!seeds[p] && (v < lo || v > hi))) {
+    const label = labels[p]!;
+    if (!label) unreached++;
+    else if (ranged && !seeds[p] && (ct[p]! < lo || ct[p]! > hi)) {
       labels[p] = 0;
       unreached++;
-    } else perLabel[labels[p]!]++;
+    } else perLabel[label]++;
   }
   const counts = new Map<number, number>();
   for (let label = 1; label < perLabel.length; label++) if (perLabel[label]) counts.set(label, perLabel[label]!);
