@@ -123,8 +123,9 @@ export function gaussianSmooth(data: ArrayLike<number>, dims: Vec3, spacing: Vec
 /**
  * The voxels pass 2 works on, as a graph of their own: `voxels` (ascending) are its nodes, and each
  * node's six face neighbours (−i, +i, −j, +j, −k, +k) are node numbers in `neighbours` (six per node;
- * beyond the volume's edge, the node itself: no flux and no cheaper path that way, without a test). A neighbour outside the set gets a ghost node after the real ones
- * (`ghosts`: its voxel, one per reference): it holds the CT as it is and a fixed label. Pass 2's
+ * beyond the volume's edge, the node itself: no flux and no cheaper path that way, without a test).
+ * A neighbour outside the set gets a ghost node after the real ones (`ghosts`: its voxel, one per
+ * reference): it holds the CT as it is and a fixed label. Pass 2's
  * diffusion and growing then run on arrays as long as the band instead of the region, which on a
  * 0.8 mm region is a tenth of the memory they touch, and they never ask where a voxel's row ends.
  */
@@ -398,8 +399,9 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
  * 1. Pass 1: every seed in the heap at cost 0; compete on the Gaussian-smoothed CT — on a grid of about
  *    `coarseSpacingMm` when the CT is finer (a 0.8 × 0.8 × 1 mm CT: blocks of 3×3×2), which is what keeps a
  *    300³ region within seconds.
- * 2. Pass 2 (full resolution): free the band around pass 1's borders (seeds stay), put the voxels
- *    bordering it in the heap at cost 0 with their labels, compete again on the diffusion-smoothed CT.
+ * 2. Pass 2 (full resolution, on the band graph): free the band around pass 1's borders (seeds stay),
+ *    put the voxels bordering it in the heap at cost 0 with their labels, compete again on the
+ *    diffusion-smoothed CT.
  * 3. Voxels outside the HU range are 0; count the labels.
  */
 export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, options: GrowFromSeedsOptions): GrowResult {
