@@ -11,7 +11,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import type { CaseModelData } from './caseStructures.ts';
 import { ClipControls } from './ClipControls.tsx';
-import { viewerLevel } from './detailLevel.ts';
+import { levelGlbUrl, viewerLevel } from './detailLevel.ts';
 import { EditPanel } from './editing/EditPanel.tsx';
 import { labelTableFrom } from './editing/labelTable.ts';
 import { RevisionPanel } from './editing/RevisionPanel.tsx';
@@ -94,7 +94,7 @@ export default function CaseViewer({ glbUrl, xrGlbUrl, expectedBytes, title, vol
   // The hologram's bytes download now, beside the CT; the 3-D code that draws them waits for the first slices.
   useEffect(() => {
     const level = viewerLevel({ inSession: false, userAgent: navigator.userAgent, hasXrLevel: !!xrGlbUrl });
-    prefetchCaseGlb(level === 'xr' ? xrGlbUrl! : glbUrl);
+    prefetchCaseGlb(levelGlbUrl(level, { glbUrl, xrGlbUrl: xrGlbUrl ?? null }));
   }, [glbUrl, xrGlbUrl]);
 
   useEffect(() => {

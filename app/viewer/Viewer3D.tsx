@@ -12,7 +12,7 @@ import type { RevisionProgress } from '../ui/useRevisionEvents.ts';
 import type { CaseModelData } from './caseStructures.ts';
 import { StructureInfo } from './StructureInfo.tsx';
 import { isTestHookEnabled } from './testTimings.ts';
-import { viewerLevel } from './detailLevel.ts';
+import { levelGlbUrl, viewerLevel } from './detailLevel.ts';
 import { useCaseModel } from './useCaseModel.ts';
 import { useViewerStore } from './viewerStore.ts';
 import { ViewerScene } from './ViewerScene.tsx';
@@ -49,7 +49,7 @@ export default function Viewer3D({ glbUrl, xrGlbUrl, expectedBytes, title, start
   }, [xrStore, onXrStore]);
   // The level of detail for the session type; a swap keeps the shown model until the other is ready.
   const level = viewerLevel({ inSession: !!session, userAgent: navigator.userAgent, hasXrLevel: !!xrGlbUrl });
-  const url = level === 'xr' ? xrGlbUrl! : glbUrl;
+  const url = levelGlbUrl(level, { glbUrl, xrGlbUrl });
   const load = useCaseModel(url, url === glbUrl ? expectedBytes : undefined, start);
   const model = load.status === 'ready' ? load.model : null;
   const shownLevel = load.status === 'ready' && load.url !== glbUrl ? 'xr' : 'desktop';

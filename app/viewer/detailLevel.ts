@@ -21,3 +21,8 @@ export function viewerLevel({ inSession, userAgent, hasXrLevel }: ViewerLevelInp
   if (!hasXrLevel) return 'desktop';
   return inSession || STANDALONE_HEADSET_BROWSER.test(userAgent) ? 'xr' : 'desktop';
 }
+
+/** The GLB URL of `level`: the headset's when that is the level (only chosen when the case has one). */
+export function levelGlbUrl(level: DetailLevel, urls: { glbUrl: string; xrGlbUrl: string | null }): string {
+  return level === 'xr' && urls.xrGlbUrl ? urls.xrGlbUrl : urls.glbUrl;
+}

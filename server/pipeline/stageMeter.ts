@@ -57,7 +57,6 @@ export function processPeakBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
 /** Starts measuring `stage` now. */

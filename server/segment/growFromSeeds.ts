@@ -237,12 +237,11 @@ function gridNeighbours(p: number, dims: Vec3, out: Int32Array): void {
 }
 
 /**
- * One competition: arrays indexed by node, the voxels of a grid (`dims`) or the nodes of a band graph
- * (`graph`).
+ * One competition: arrays indexed by node, the voxels of a grid (`nodes.dims`) or the nodes of a band
+ * graph (`nodes.graph`).
  */
 interface Competition {
-  dims?: Vec3;
-  graph?: BandGraph;
+  nodes: { dims: Vec3 } | { graph: BandGraph };
   /** The smoothed CT the step costs are measured on. */
   image: Float32Array;
   /** The CT as it is, for the HU range. */
@@ -271,8 +270,8 @@ function compete(c: Competition): void {
   const dw = c.distanceWeight;
   const step = Float64Array.of(c.spacing[0], c.spacing[0], c.spacing[1], c.spacing[1], c.spacing[2], c.spacing[2]);
   // A band graph's neighbours are read where they lie; a grid's are worked out into `around`.
-  const table = c.graph?.neighbours;
-  const dims = c.dims ?? ([0, 0, 0] as Vec3);
+  const table = 'graph' in c.nodes ? c.nodes.graph.neighbours : null;
+  const dims = 'dims' in c.nodes ? c.nodes.dims : null;
   const around = new Int32Array(6);
   for (;;) {
     const p = heap.pop();
@@ -286,7 +285,7 @@ function compete(c: Competition): void {
     let neighbours: Int32Array = around;
     let at = 0;
     if (table) (neighbours = table), (at = 6 * p);
-    else gridNeighbours(p, dims, around);
+    else gridNeighbours(p, dims!, around);
     for (let e = 0; e < 6; e++) {
       const q = neighbours[at + e]!;
       const d = (image[q]! - from) * inv;
@@ -378,7 +377,7 @@ function coarsePass(ct: ArrayLike<number>, seeds: Uint16Array, dims: Vec3, f: Ve
   const cost = new Float32Array(cn).fill(Infinity);
   const heap = new VoxelHeap();
   for (let c = 0; c < cn; c++) if (coarseSeeds[c]) (labels[c] = coarseSeeds[c]), (cost[c] = 0), heap.push(c, 0);
-  compete({ dims: cd, image: gaussianSmooth(sum, cd, coarseSpacing, o.smoothingMm), ct: sum, spacing: coarseSpacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity], labels, cost, heap });
+  compete({ nodes: { dims: cd }, image: gaussianSmooth(sum, cd, coarseSpacing, o.smoothingMm), ct: sum, spacing: coarseSpacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange: o.huRange ?? [-Infinity, Infinity], labels, cost, heap });
   // Every fine row under a coarse row is the same: made once, copied to the others; then the seeds.
   const out = new Uint16Array(nx * ny * nz);
   const fineRow = new Uint16Array(nx);
@@ -427,7 +426,7 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
     labels = new Uint16Array(n);
     const cost = new Float32Array(n).fill(Infinity);
     for (let p = 0; p < n; p++) if (seeds[p]) (labels[p] = seeds[p]!), (cost[p] = 0), heap.push(p, 0);
-    compete({ dims, image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm), ct, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, cost, heap, onFixed });
+    compete({ nodes: { dims }, image: gaussianSmooth(ct, dims, o.spacing, o.smoothingMm), ct, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels, cost, heap, onFixed });
   } else {
     labels = coarsePass(ct, seeds, dims, f, o);
   }
@@ -478,7 +477,7 @@ export function growFromSeeds(ct: ArrayLike<number>, seeds: Uint16Array, dims: V
     const image = anisotropicDiffusion(bandCt, graph, o.spacing, o.diffusionIterations, o.diffusionConductanceHu);
     timings.diffusionMs = performance.now() - diffusionStarted;
     const pass2Started = performance.now();
-    compete({ graph, image, ct: bandCt, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels: bandLabels, cost: bandCost, heap, onFixed });
+    compete({ nodes: { graph }, image, ct: bandCt, spacing: o.spacing, distanceWeight: o.distanceWeight, edgeScale: o.edgeScale, huRange, labels: bandLabels, cost: bandCost, heap, onFixed });
     for (let t = 0; t < reachCount; t++) labels[reach[t]!] = bandLabels[t]!;
     timings.pass2Ms = performance.now() - pass2Started;
   }
